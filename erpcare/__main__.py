@@ -1,0 +1,3 @@
+from erpcare.cli import main
+
+raise SystemExit(main())

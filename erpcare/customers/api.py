@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from erpcare.core.schemas import ERRORS
+from erpcare.customers.services import (
+    get_erp_instance_for,
+    get_organization_for,
+    visible_erp_instances,
+    visible_organizations,
+)
+
+router = Router(tags=["customers"])
+
+
+class OrganizationOut(Schema):
+    code: str
+    name: str
+    tier: str
+    time_zone: str
+    is_active: bool
+
+
+class ErpInstanceOut(Schema):
+    id: int
+    name: str
+    customer: str
+    product: str
+    version: str
+    environment: str
+    modules: list[str]
+    is_active: bool
+
+    @staticmethod
+    def resolve_customer(obj: object) -> str:
+        return obj.organization.code  # type: ignore[attr-defined]
+
+
+@router.get("/customers", response={200: list[OrganizationOut], **ERRORS})
+def list_customers(request: HttpRequest) -> object:
+    """Customers the caller may see (a customer user sees only their own)."""
+    return list(visible_organizations(request.user).order_by("name")[:500])  # type: ignore[arg-type]
+
+
+@router.get("/customers/{code}", response={200: OrganizationOut, **ERRORS})
+def get_customer(request: HttpRequest, code: str) -> object:
+    return get_organization_for(request.user, code)  # type: ignore[arg-type]
+
+
+@router.get("/erp-instances", response={200: list[ErpInstanceOut], **ERRORS})
+def list_erp_instances(request: HttpRequest, customer: str | None = None) -> object:
+    queryset = visible_erp_instances(request.user).select_related("organization")  # type: ignore[arg-type]
+    if customer:
+        queryset = queryset.filter(organization__code=customer)
+    return list(queryset.order_by("organization__name", "name")[:500])
+
+
+@router.get("/erp-instances/{instance_id}", response={200: ErpInstanceOut, **ERRORS})
+def get_erp_instance(request: HttpRequest, instance_id: int) -> object:
+    return get_erp_instance_for(request.user, instance_id)  # type: ignore[arg-type]

@@ -1,0 +1,38 @@
+"""Fetch and authorise together."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from erpcare.accounts.models import User
+from erpcare.core.errors import NotFound
+from erpcare.tickets.models import Ticket, TicketQuerySet
+
+
+def visible_tickets(user: User) -> TicketQuerySet:
+    return Ticket.objects.visible_to(user)
+
+
+def get_ticket_for(user: User, ref: str | int, *, for_update: bool = False) -> Ticket:
+    """The ticket with this number (``INC-2026-000123``) or id, if ``user`` may see it.
+
+    A ticket that exists but is out of the user's scope raises the same NotFound as one
+    that does not exist, so numbers cannot be probed.
+    """
+    queryset = visible_tickets(user)
+    if for_update:
+        # of=self: PostgreSQL cannot lock the nullable side of the outer joins below.
+        queryset = queryset.select_for_update(of=("self",))
+    ref_text = str(ref).strip()
+    if not ref_text or len(ref_text) > 24:
+        raise NotFound(_("Ticket not found."))
+    if ref_text.isdigit():
+        lookup = {"pk": int(ref_text)}
+    else:
+        lookup = {"number": ref_text.upper()}
+    try:
+        return queryset.select_related(
+            "organization", "erp_instance", "requester", "team", "assignee"
+        ).get(**lookup)
+    except (Ticket.DoesNotExist, ValueError, OverflowError):
+        raise NotFound(_("Ticket not found.")) from None

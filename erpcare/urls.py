@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from erpcare.api import api
+from erpcare.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("health", core_views.health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("erpcare.accounts.urls")),
+    path("desk/", include("erpcare.tickets.urls.desk")),
+    path("portal/", include("erpcare.tickets.urls.portal")),
+    path("api/v1/", api.urls),
+]
