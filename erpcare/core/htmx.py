@@ -11,5 +11,6 @@ from django.shortcuts import render
 def render_page_or_partial(
     request: HttpRequest, page: str, partial: str, context: dict[str, Any]
 ) -> HttpResponse:
-    is_htmx = bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
+    htmx = getattr(request, "htmx", None)
+    is_htmx = bool(htmx) and not getattr(htmx, "boosted", False)
     return render(request, partial if is_htmx else page, context)

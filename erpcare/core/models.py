@@ -49,23 +49,25 @@ class JobRun(models.Model):
     """One run of a periodic job, with its outcome, shown to operators."""
 
     class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
 
     job = models.CharField(_("job"), max_length=100)
     scheduled_for = models.DateTimeField(_("scheduled for"))
-    started_at = models.DateTimeField(_("started"))
+    created_at = models.DateTimeField(_("created"))
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices)
-    worker_id = models.CharField(_("worker"), max_length=100)
+    worker_id = models.CharField(_("worker"), max_length=100, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
-        ordering = ["-started_at"]
+        ordering = ["-scheduled_for", "-id"]
         constraints = [
             # A job fires once per scheduled slot, however many leaders there ever were.
             models.UniqueConstraint(fields=["job", "scheduled_for"], name="unique_job_slot")

@@ -16,6 +16,8 @@ def visible_organizations(user: User) -> QuerySet[Organization]:
     if user.sees_all_tickets:
         return Organization.objects.all()
     if user.is_customer:
+        if user.organization_id is None:
+            return Organization.objects.none()
         return Organization.objects.filter(pk=user.organization_id)
     if user.is_agent:
         from erpcare.tickets.models.ticket import agent_team_scope

@@ -26,7 +26,10 @@ def get_ticket_for(user: User, ref: str | int, *, for_update: bool = False) -> T
     ref_text = str(ref).strip()
     if not ref_text or len(ref_text) > 24:
         raise NotFound(_("Ticket not found."))
+    lookup: dict[str, int | str]
     if ref_text.isdigit():
+        if len(ref_text) > 18:  # beyond a 64-bit key: PostgreSQL would raise, not miss
+            raise NotFound(_("Ticket not found."))
         lookup = {"pk": int(ref_text)}
     else:
         lookup = {"number": ref_text.upper()}

@@ -498,7 +498,7 @@ def add_attachment(
     )
     attachment.file.save(name, upload, save=False)
     # If writing the rows fails, the stored file must not stay behind.
-    stored_name = attachment.file.name
+    stored_name = attachment.file.name or ""
     storage = attachment.file.storage
     try:
         attachment.save()

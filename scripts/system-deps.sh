@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages a goal needs, only those that are missing.
+#   scripts/system-deps.sh run     python3 venv support, Node.js + npm
+#   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, CJK fonts, gettext
+set -euo pipefail
+goal=${1:-run}
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+have_cmd npm || need+=(npm)
+if [ "$goal" = test ]; then
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+  have_cmd msgfmt || need+=(gettext)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
+  echo "Missing system packages: ${need[*]} (install them with your package manager)" >&2
+  exit 1
+fi
+echo "Installing Debian packages: ${need[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
