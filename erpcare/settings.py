@@ -6,6 +6,7 @@ production values that have no safe default fail fast with ImproperlyConfigured.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -134,6 +135,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("ERPCARE_STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+with contextlib.suppress(OSError):  # WhiteNoise warns on every start while it is missing
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env_str("ERPCARE_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
@@ -143,9 +146,7 @@ STORAGES = {
 
 # Hashed file names (cache forever) need `collectstatic` first; tests and --dev run without.
 if DEBUG or not env_bool("ERPCARE_STATIC_MANIFEST", True):
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
