@@ -21,6 +21,7 @@ from erpcare.audit.services import record
 from erpcare.core import clock
 from erpcare.core.errors import ActionError, Conflict, NotAllowed, NotFound
 from erpcare.customers.models import ErpInstance, ErpModule, Organization
+from erpcare.customers.services import visible_organizations
 from erpcare.tickets.models import (
     NUMBER_PREFIX,
     OPEN_STATUSES,
@@ -169,6 +170,8 @@ def _set_tags(ticket: Ticket, names: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for raw in names:
         name = str(raw).strip().lower()[:50]
+        if "\x00" in name:
+            raise ActionError(_("%(field)s contains a NUL character.") % {"field": _("Tag")})
         if name and name not in cleaned:
             cleaned.append(name)
     if len(cleaned) > MAX_TAGS:
@@ -188,6 +191,19 @@ def _team_serves(team: Team, organization_id: int) -> bool:
 
 def _can_see(user: User, ticket: Ticket) -> bool:
     return user.sees_all_tickets or Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
+
+
+def _lock(actor: User, ticket: Ticket) -> Ticket:
+    """Re-read and lock ``ticket`` through the actor's scope.
+
+    Callers normally fetched the ticket with ``get_ticket_for``; checking again here means
+    no channel (e-mail intake, chat, a future view) can act on a ticket its actor may not
+    see, and the answer is the same NotFound as for a ticket that does not exist.
+    """
+    try:
+        return Ticket.objects.visible_to(actor).select_for_update().get(pk=ticket.pk)
+    except Ticket.DoesNotExist:
+        raise NotFound(_("Ticket not found.")) from None
 
 
 def _touch(ticket: Ticket, *fields: str) -> None:
@@ -255,8 +271,21 @@ def create_ticket(
         raise ActionError(_("The ERP instance belongs to another customer."))
     if requester is not None and requester.organization_id not in (None, organization.pk):
         raise ActionError(_("The requester works for another customer."))
-    if assignee is not None and not assignee.is_support_staff:
-        raise ActionError(_("Tickets can only be assigned to support staff."))
+    if team is not None and not _team_serves(team, organization.pk):
+        raise ActionError(_("%(team)s does not serve this customer.") % {"team": team})
+    if assignee is not None:
+        if not assignee.is_support_staff or not assignee.is_active:
+            raise ActionError(_("Tickets can only be assigned to active support staff."))
+        if team is not None and not team.members.filter(pk=assignee.pk).exists():
+            raise ActionError(
+                _("%(user)s is not a member of %(team)s.") % {"user": assignee, "team": team}
+            )
+        if (
+            team is None
+            and not assignee.sees_all_tickets
+            and not visible_organizations(assignee).filter(pk=organization.pk).exists()
+        ):
+            raise ActionError(_("%(user)s does not serve this customer.") % {"user": assignee})
 
     now = clock.now()
     ticket = Ticket.objects.create(
@@ -321,7 +350,7 @@ def update_ticket(actor: User, ticket: Ticket, **changes: Any) -> Ticket:
         raise ActionError(
             _("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))}
         )
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _lock(actor, ticket)
     if ticket.status == Status.CLOSED:
         raise Conflict(_("A closed ticket cannot be changed."))
     change = _Change(ticket, actor)
@@ -409,7 +438,7 @@ def add_comment(
     _choice(channel, Channel, label=_("channel"))
     if actor.is_customer and internal:
         raise NotAllowed(_("Customers cannot write internal notes."))
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _lock(actor, ticket)
     if ticket.status == Status.CLOSED:
         raise Conflict(
             _("This ticket is closed. Please open a new ticket and mention %(number)s.")
@@ -476,7 +505,7 @@ def add_attachment(
     content_type = _detect_content_type(upload)
     if content_type not in settings.ERPCARE_ATTACHMENT_TYPES:
         raise ActionError(_("Files of type %(type)s are not accepted.") % {"type": content_type})
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _lock(actor, ticket)
     if ticket.status == Status.CLOSED:
         raise Conflict(_("A closed ticket cannot be changed."))
     if comment is not None and comment.ticket_id != ticket.pk:
@@ -524,7 +553,7 @@ def assign_ticket(
     """Give the ticket to a person (and optionally a team); None unassigns."""
     _require_writer(actor)
     _require_worker(actor)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _lock(actor, ticket)
     if ticket.status == Status.CLOSED:
         raise Conflict(_("A closed ticket cannot be changed."))
     if assignee is not None:
@@ -543,6 +572,12 @@ def assign_ticket(
     if team is not None and team.pk != ticket.team_id:
         if not _team_serves(team, ticket.organization_id):
             raise ActionError(_("%(team)s does not serve this customer.") % {"team": team})
+        if team.tier != ticket.tier:
+            # Moving between tiers needs a reason and its own history: that is escalation.
+            raise ActionError(
+                _("%(team)s works at another support tier; escalate the ticket instead.")
+                % {"team": team}
+            )
         change.add(Kind.ASSIGNED, field_name="team", old=ticket.team, new=team)
         ticket.team = team
         fields.append("team")
@@ -593,7 +628,7 @@ def escalate_ticket(
     _require_worker(actor)
     reason = _clean_text(reason, label=_("Reason"), required=True, limit=2000)
     _choice(tier, SupportTier, label=_("support tier"))
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _lock(actor, ticket)
     if not ticket.is_open:
         raise Conflict(_("Only open tickets can be escalated."))
     if tier == ticket.tier:
@@ -650,7 +685,7 @@ def transition_ticket(
     _require_writer(actor)
     _choice(to, Status, label=_("status"))
     note = _clean_text(note, label=_("Note"), required=False, limit=2000)
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    locked = _lock(actor, ticket)
     if locked.status == Status.RESOLVED and to == Status.OPEN:
         return reopen_ticket(actor, locked, reason=note or _("Reopened"))
     if actor.is_customer:
@@ -693,7 +728,7 @@ def reopen_ticket(actor: User, ticket: Ticket, *, reason: str) -> Ticket:
     if not actor.is_customer:
         _require_worker(actor)
     reason = _clean_text(reason, label=_("Reason"), required=True, limit=2000)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _lock(actor, ticket)
     if ticket.status != Status.RESOLVED:
         raise Conflict(_("Only a resolved ticket can be reopened."))
     window = timedelta(days=settings.ERPCARE_REOPEN_WINDOW_DAYS)
@@ -724,7 +759,7 @@ def link_tickets(actor: User, source: Ticket, target: Ticket, *, kind: str) -> T
     _choice(kind, LinkKind, label=_("link"))
     if source.pk == target.pk:
         raise ActionError(_("A ticket cannot be linked to itself."))
-    if not _can_see(actor, target):
+    if not _can_see(actor, source) or not _can_see(actor, target):
         raise NotFound(_("Ticket not found."))
     if TicketLink.objects.filter(source=source, target=target, kind=kind).exists():
         raise Conflict(_("These tickets are already linked this way."))
@@ -750,11 +785,14 @@ def merge_tickets(actor: User, source: Ticket, target: Ticket, *, reason: str = 
     reason = _clean_text(reason, label=_("Reason"), required=False, limit=2000)
     if source.pk == target.pk:
         raise ActionError(_("A ticket cannot be merged into itself."))
-    if not _can_see(actor, target):
-        raise NotFound(_("Ticket not found."))
     locked = {
-        t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
+        t.pk: t
+        for t in Ticket.objects.visible_to(actor)
+        .select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
     }
+    if source.pk not in locked or target.pk not in locked:
+        raise NotFound(_("Ticket not found."))
     source, target = locked[source.pk], locked[target.pk]
     if source.organization_id != target.organization_id:
         raise ActionError(_("Only tickets of the same customer can be merged."))
