@@ -1,0 +1,759 @@
+#!/usr/bin/env python3
+"""ERPCare load benchmark: the peer benchmark's harness, pointed at our own API.
+
+    .venv/bin/python bench/run.py --db both                  # 100,000 tickets, SQLite and PG
+    .venv/bin/python bench/run.py --db sqlite --tickets 20000 --duration 5 --scenarios list,detail
+    .venv/bin/python bench/run.py --db both --peers --write-docs
+
+For each database: a fresh database is seeded once (bench/seed.py; kept under
+bench/.work/ and reused until --reseed or another --tickets), then for every scenario
+gunicorn (2 sync workers, 127.0.0.1) is started, warmed up with 20 sequential requests
+(their median is the "idle" latency), loaded by wrk (-t2 -c16 -d20s --timeout 10s) while
+the server's RSS is sampled every 0.5 s, and stopped by PID. Raw rows go to
+bench/.work/results.jsonl, the report to bench/.work/report.md (and, with --write-docs,
+into docs/BENCHMARKS.md between the generated-section markers).
+
+Stdlib only; Django runs in the subprocesses (seeder, gunicorn), never here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / ".work"
+LUA = HERE / "lua"
+DOCS = ROOT / "docs" / "BENCHMARKS.md"
+PEERS_DIR = Path(os.environ.get("ERPCARE_PEERS_DIR", "/work/shared/peers"))
+THREADS, CONNS, WRK_TIMEOUT = 2, 16, "10s"
+MAX_DURATION = 30  # every load run is bounded
+MARK_START = "<!-- bench:generated:start -->"
+MARK_END = "<!-- bench:generated:end -->"
+
+sys.path.insert(0, str(HERE))
+import corpus  # noqa: E402
+
+# name → (what it stands for, helpdesk scenario it is compared with)
+SCENARIOS = {
+    "list": ("GET /api/v1/tickets?status=open&page=1", "list"),
+    "list_p1": ("GET /api/v1/tickets?status=open&priority=P1&page=1", "list"),
+    "list_customer": ("GET /api/v1/tickets?customer=C<random 1..5000>&page=1", "list"),
+    "detail": ("GET /api/v1/tickets/<random id in the seeded range>", "detail"),
+    "create": ("POST /api/v1/tickets (2,000 bodies, half Chinese)", "create"),
+}
+DEFAULT_SCENARIOS = "list,list_p1,list_customer,detail,create"  # create last: it adds rows
+PEER_SCENARIOS = ["create", "list", "detail"]  # search, alert_webhook: not in ERPCare yet
+BARS = {  # the issue's first bar, PostgreSQL with 100,000 tickets
+    "create": ("rps", ">=", 400),
+    "list": ("p99_ms", "<=", 60),
+    "detail": ("p99_ms", "<=", 40),
+}
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+def children(pid: int) -> list[int]:
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                stat = (p / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(p.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def tree(pid: int) -> list[int]:
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo.extend(children(p))
+    return seen
+
+
+def rss_mib(pids: list[int]) -> float:
+    total = 0
+    for p in pids:
+        try:
+            m = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text())
+            total += int(m.group(1)) if m else 0
+        except OSError:
+            pass
+    return total / 1024
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, rss_mib(tree(self.pid)))
+            self.stop.wait(0.5)
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PG_AUX = ("checkpointer", "background writer", "walwriter", "autovacuum", "logical replication")
+
+
+def busy_jiffies() -> int:
+    """CPU time spent by the whole machine (all cores), in clock ticks."""
+    f = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in f[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def proc_jiffies(pid: int) -> int:
+    try:
+        st = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(st[11]) + int(st[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def pg_pids(dbname: str | None) -> list[int]:
+    """Backends of our bench database plus the cluster's own helper processes."""
+    if not dbname:
+        return []
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                title = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and (
+                f" {dbname} " in title or any(a in title for a in PG_AUX)
+            ):
+                out.append(int(p.name))
+    return out
+
+
+class CpuMeter:
+    """Cores used during a run: by the server tree, by PostgreSQL for us, by wrk, and by
+    everything else on the machine ("foreign": other people's work skews the figures)."""
+
+    def __init__(self, server_pid: int, dbname: str | None) -> None:
+        self.server_pid, self.dbname = server_pid, dbname
+
+    def _ours(self) -> tuple[int, int]:
+        return (
+            sum(proc_jiffies(p) for p in tree(self.server_pid)),
+            sum(proc_jiffies(p) for p in pg_pids(self.dbname)),
+        )
+
+    def __enter__(self) -> CpuMeter:
+        self.t0, self.busy0 = time.time(), busy_jiffies()
+        self.server0, self.pg0 = self._ours()
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.child0 = ru.ru_utime + ru.ru_stime
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        secs = time.time() - self.t0
+        server, pg = self._ours()
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wrk_s = ru.ru_utime + ru.ru_stime - self.child0  # wrk is the only child reaped
+        total = (busy_jiffies() - self.busy0) / CLK_TCK
+        server_s, pg_s = (server - self.server0) / CLK_TCK, (pg - self.pg0) / CLK_TCK
+        self.cores = {
+            "server": round(server_s / secs, 2),
+            "postgres": round(pg_s / secs, 2),
+            "wrk": round(wrk_s / secs, 2),
+            "foreign": round(max(0.0, total - server_s - pg_s - wrk_s) / secs, 2),
+        }
+
+
+def wait_quiet(label: str, max_wait: int, limit: float = 0.25) -> float:
+    """Wait until the machine is idle (< limit cores busy), at most max_wait seconds."""
+    t0 = time.time()
+    warned = False
+    while True:
+        b0 = busy_jiffies()
+        time.sleep(2)
+        cores = (busy_jiffies() - b0) / CLK_TCK / 2
+        if cores < limit or time.time() - t0 >= max_wait:
+            if cores >= limit:
+                say(f"{label} machine still busy ({cores:.2f} cores); measuring anyway")
+            return round(cores, 2)
+        if not warned:
+            say(f"{label} waiting for the machine to be idle ({cores:.2f} cores busy) ...")
+            warned = True
+        time.sleep(3)
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.3).close()
+        return False
+    except OSError:
+        return True
+
+
+class Server:
+    """gunicorn, 2 sync workers, like the peer; always stopped by PID."""
+
+    def __init__(self, py: str, port: int, env: dict, log: Path) -> None:
+        self.cmd = [
+            py, "-m", "gunicorn", "erpcare.wsgi:application",
+            "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
+            "--timeout", "120", "--graceful-timeout", "2", "--log-level", "warning",
+        ]  # fmt: skip
+        self.port, self.env, self.log, self.proc = port, env, log, None
+
+    def start(self) -> int:
+        if not port_free(self.port):
+            raise SystemExit(f"port {self.port} is in use: stop that process or pass --port")
+        fh = self.log.open("a")
+        fh.write(f"\n=== {time.strftime('%H:%M:%S')} {' '.join(self.cmd)}\n")
+        fh.flush()
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=ROOT, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        fh.close()
+        t = time.time()
+        while time.time() - t < 60:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                return self.proc.pid
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not open port {self.port} within 60 s")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        pids = tree(self.proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+        for p in set(tree(self.proc.pid) + pids):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
+        self.proc = None
+
+
+# ---------------------------------------------------------------- HTTP and wrk
+def http(method: str, url: str, body: bytes | None, headers: dict, timeout: float = 60):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
+    t = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            r.read()
+            code = r.status
+    except urllib.error.HTTPError as e:
+        e.read()
+        code = e.code
+    return code, (time.perf_counter() - t) * 1000
+
+
+def idle_latency(base: str, auth: str, requests: list[tuple[str, str, str | None]], n: int = 20):
+    """Median of n sequential requests on the otherwise idle server (also the warm-up)."""
+    hdrs = {"Accept": "application/json", "Content-Type": "application/json", "Authorization": auth}
+    lat, codes, t0 = [], [], time.time()
+    for i in range(n):
+        method, path, body = requests[i % len(requests)]
+        try:
+            code, ms = http(method, base + path, body.encode() if body else None, hdrs, 90)
+        except OSError:
+            code, ms = "timeout>90s", 90000.0
+        lat.append(ms)
+        codes.append(code)
+        if ms > 5000 or time.time() - t0 > 30:
+            break
+    return round(statistics.median(lat), 2), sorted({str(c) for c in codes})
+
+
+def run_wrk(script: str, base: str, env_extra: dict, duration: int) -> dict:
+    env = dict(os.environ, LUA_DIR=str(LUA), **env_extra)
+    cmd = [
+        "wrk", f"-t{THREADS}", f"-c{CONNS}", f"-d{duration}s", f"--timeout={WRK_TIMEOUT}",
+        "-s", str(LUA / script), base,
+    ]  # fmt: skip
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 30)
+    m = re.search(r"^BENCH (\{.*\})$", p.stdout, re.M)
+    if not m:
+        raise RuntimeError(f"wrk failed ({p.returncode}): {p.stdout}\n{p.stderr}")
+    r = json.loads(m.group(1))
+    secs = r["duration_us"] / 1e6
+    errors = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_timeout"] + r["non2xx"]
+    ms = lambda us: round(us / 1000, 2) if us >= 0 else None  # noqa: E731
+    return {
+        "rps": round(r["requests"] / secs, 1),
+        "requests": r["requests"],
+        "errors": errors,
+        "non2xx": r["non2xx"],
+        "timeouts": r["err_timeout"],
+        "p50_ms": ms(r["lat_p50_us"]),
+        "p90_ms": ms(r["lat_p90_us"]),
+        "p99_ms": ms(r["lat_p99_us"]),
+        "max_ms": ms(r["lat_max_us"]),
+        "first_bad": r["first_bad"],
+        "wrk_cmd": " ".join([*cmd[:-3], "-s", f"bench/lua/{script}", base]),
+    }
+
+
+def write_lines(name: str, lines: list[str]) -> Path:
+    p = WORK / name
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def scenario_inputs(name: str, state: dict):
+    """(lua script, env, requests for the idle/warm-up phase)."""
+    auth = state["auth"]
+    lo, hi = state["min_ticket_id"], state["max_ticket_id"]
+    rnd = random.Random(7)
+    if name == "create":
+        bodies = corpus.create_bodies()
+        f = write_lines("bodies-create.jsonl", bodies)
+        env = {"BODIES_FILE": str(f), "POST_PATH": "/api/v1/tickets", "AUTH": auth}
+        return "post_bodies.lua", env, [("POST", "/api/v1/tickets", b) for b in bodies[-20:]]
+    if name == "list":
+        paths = ["/api/v1/tickets?status=open&page=1"]
+    elif name == "list_p1":
+        paths = ["/api/v1/tickets?status=open&priority=P1&page=1"]
+    elif name == "list_customer":
+        paths = [
+            f"/api/v1/tickets?customer=C{rnd.randint(1, corpus.CUSTOMERS)}&page=1"
+            for _ in range(1000)
+        ]
+    elif name == "detail":
+        paths = [f"/api/v1/tickets/{rnd.randint(lo, hi)}" for _ in range(1000)]
+    else:
+        raise SystemExit(f"unknown scenario {name}")
+    f = write_lines(f"paths-{name}.txt", paths)
+    return "get_paths.lua", {"PATHS_FILE": str(f), "AUTH": auth}, [("GET", p, None) for p in paths]
+
+
+# ---------------------------------------------------------------- databases
+def venv_python() -> str:
+    py = ROOT / ".venv" / "bin" / "python"
+    return str(py) if py.exists() else sys.executable
+
+
+def pg_url(args) -> tuple[str, bool]:
+    """(DATABASE_URL of the bench database, whether we started the server)."""
+    url = args.pg_url or os.environ.get("BENCH_DATABASE_URL", "")
+    if not url and os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
+        url = os.environ["DATABASE_URL"]
+    if url:
+        return url, False
+    pg = ROOT / "scripts" / "pg.sh"
+    running = subprocess.run([str(pg), "status"], capture_output=True).returncode == 0
+    env = dict(os.environ, PGDATABASE_NAME="erpcare_bench")
+    out = subprocess.run([str(pg), "start"], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1], not running
+
+
+def server_env(url: str) -> dict:
+    home = WORK / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ERPCARE_", "DJANGO_"))}
+    env.update(
+        DATABASE_URL=url,
+        ERPCARE_HOME=str(home),
+        ERPCARE_STATIC_MANIFEST="false",
+        ERPCARE_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="erpcare.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def prepare(py: str, db: str, env: dict, args) -> dict:
+    cmd = [py, str(HERE / "seed.py"), "prepare", "--tickets", str(args.tickets)]
+    cmd += ["--meta", str(WORK / f"seed-{db}.json")]
+    if args.reseed:
+        cmd.append("--reseed")
+    say(f"[{db}] preparing the database ({args.tickets} tickets) ...")
+    p = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=3600)
+    m = re.search(r"^STATE (\{.*\})$", p.stdout, re.M)
+    if p.returncode or not m:
+        raise SystemExit(f"[{db}] seeding failed ({p.returncode}):\n{p.stdout}")
+    state = json.loads(m.group(1))
+    note = "seeded now" if state["seeded_now"] else "reused (--reseed for a fresh one)"
+    say(
+        f"[{db}] {state['tickets_total']} tickets ({note}); seeding took "
+        f"{state['seed_seconds']} s = {state['seed_rate']} tickets/s, migrate "
+        f"{state['migrate_seconds']} s"
+    )
+    return state
+
+
+# ---------------------------------------------------------------- one measurement
+def db_name(url: str) -> str | None:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.unquote(parts.path.lstrip("/")) if parts.scheme != "sqlite" else None
+
+
+def measure(db: str, scenario: str, state: dict, py: str, env: dict, args, run_id: str) -> dict:
+    base = f"http://127.0.0.1:{args.port}"
+    script, wenv, warm = scenario_inputs(scenario, state)
+    wenv["SEED"] = str(args.rep)
+    server = Server(py, args.port, env, WORK / f"server-{db}.log")
+    quiet = wait_quiet(f"[{db}] {scenario}:", args.quiet_wait)
+    try:
+        pid = server.start()
+        idle_ms, codes = idle_latency(base, state["auth"], warm)
+        rss_idle = rss_mib(tree(pid))
+        sampler = RssSampler(pid)
+        sampler.start()
+        try:
+            with CpuMeter(pid, db_name(env["DATABASE_URL"])) as cpu:
+                r = run_wrk(script, base, wenv, args.duration)
+        finally:
+            sampler.stop.set()
+            sampler.join()
+    finally:
+        server.stop()
+    row = dict(
+        run_id=run_id, system="erpcare", db=db, server="gunicorn", scenario=scenario,
+        rep=args.rep, duration_s=args.duration, tickets=state["tickets_total"],
+        idle_ms=idle_ms, warm_codes=codes, rss_mib_idle=round(rss_idle, 1),
+        rss_mib_peak=round(sampler.peak, 1), busy_cores_before=quiet, cpu_cores=cpu.cores,
+        ts=time.strftime("%Y-%m-%dT%H:%M:%S"), **r,
+    )  # fmt: skip
+    with (WORK / "results.jsonl").open("a") as f:
+        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    bad = f"  first non-2xx: {r['first_bad']}" if r["first_bad"] else ""
+    c = cpu.cores
+    say(
+        f"[{db}] {scenario:14s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+        f"  errors {r['errors']}  idle {idle_ms} ms {codes}  peak RSS {sampler.peak:.0f} MiB"
+        f"  cores: server {c['server']} pg {c['postgres']} wrk {c['wrk']} other {c['foreign']}"
+        f"{bad}"
+    )
+    if c["foreign"] > 0.15:
+        say(f"[{db}]   note: other processes used {c['foreign']} cores during this run")
+    return row
+
+
+def peer_harness(db: str, state: dict, py: str, env: dict, args) -> list[dict]:
+    """Run the peer's own driver (bench.py target) against our server, one scenario each.
+
+    shared/peers is read-only, and bench.py writes its inputs next to itself (.work/), so
+    it runs from a copy under bench/.work/peer-harness/ (never committed)."""
+    src = PEERS_DIR / "bench.py"
+    if not src.exists():
+        say(f"[{db}] --peers: {src} not found; skipping the peer harness")
+        return []
+    dst = WORK / "peer-harness"
+    (dst / "results").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst / "bench.py")
+    shutil.copytree(PEERS_DIR / "lua", dst / "lua", dirs_exist_ok=True)
+    creds = dst / f"creds-{db}.json"
+    creds.write_text(json.dumps({k: state[k] for k in ("auth", "min_ticket_id", "max_ticket_id")}))
+    out_file = WORK / "peer-harness-results.jsonl"
+    rows = []
+    say(
+        f"[{db}] peer harness: search and alert_webhook are not implemented in ERPCare yet: skipped"
+    )
+    for scenario in PEER_SCENARIOS:
+        server = Server(py, args.port, env, WORK / f"server-{db}.log")
+        try:
+            pid = server.start()
+            cmd = [
+                "python3", str(dst / "bench.py"), "target", "--base", f"http://127.0.0.1:{args.port}",
+                "--creds", str(creds), "--pids", str(pid), "--name", "erpcare", "--db", db,
+                "--server", "gunicorn", "--scenario", scenario, "--rep", str(args.rep),
+            ]  # fmt: skip
+            penv = dict(os.environ, BENCH_RESULTS=str(out_file), BENCH_DURATION=str(args.duration))
+            p = subprocess.run(cmd, env=penv, capture_output=True, text=True, timeout=180)
+        finally:
+            server.stop()
+        line = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+        if p.returncode or not line.startswith("{"):
+            say(f"[{db}] peer harness {scenario} failed: {p.stdout[-500:]} {p.stderr[-1500:]}")
+            continue
+        row = json.loads(line)
+        rows.append(row)
+        say(
+            f"[{db}] peer-harness {scenario:8s} {row['rps']:8.1f} req/s  p50 {row['p50_ms']} ms"
+            f"  p99 {row['p99_ms']} ms  errors {row['errors']}  idle {row['idle_ms']} ms"
+            f"  peak RSS {row['rss_mib_peak']} MiB"
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- peers' stored figures
+def helpdesk_figures() -> dict:
+    """(db, scenario) → medians of django-helpdesk 2.6.1 (gunicorn) from the peer results."""
+    path = PEERS_DIR / "results" / "results.jsonl"
+    if not path.exists():
+        return {}
+    groups: dict = {}
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if r.get("peer") == "django-helpdesk" and r.get("server") == "gunicorn":
+            groups.setdefault((r["db"], r["scenario"]), []).append(r)
+    out = {}
+    for key, rs in groups.items():
+
+        def med(field, rs=rs):
+            vals = [r[field] for r in rs if r.get(field) is not None and r["requests"]]
+            return statistics.median(vals) if vals else None
+
+        out[key] = {
+            "rps": statistics.median(r["rps"] for r in rs),
+            "p99_ms": med("p99_ms"),
+            "p50_ms": med("p50_ms"),
+            "idle_ms": statistics.median(r["idle_ms"] for r in rs),
+            "reps": len(rs),
+        }
+    return out
+
+
+# ---------------------------------------------------------------- report
+def versions(py: str, states: dict) -> dict:
+    code = (
+        "import importlib.metadata as m, sqlite3, sys;"
+        "print(sys.version.split()[0], sqlite3.sqlite_version, "
+        "*(m.version(p) for p in ('django','django-ninja','pydantic','gunicorn','psycopg')))"
+    )
+    out = subprocess.run([py, "-c", code], capture_output=True, text=True).stdout.split()
+    names = ["python", "sqlite", "django", "django-ninja", "pydantic", "gunicorn", "psycopg"]
+    v = dict(zip(names, out, strict=False))
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    v["wrk"] = (wrk.stdout + wrk.stderr).split("Copyright")[0].strip()
+    if "pg" in states:
+        v["postgresql"] = states["pg"].get("db_version", "?")
+    cpu = "?"
+    try:
+        m = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = m.group(1).strip() if m else "?"
+    except OSError:
+        pass
+    mem = 0
+    try:
+        m = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+        mem = int(m.group(1)) // (1024 * 1024) if m else 0
+    except OSError:
+        pass
+    distro = ""
+    with contextlib.suppress(OSError, AttributeError):
+        distro = re.search(r'PRETTY_NAME="(.+)"', Path("/etc/os-release").read_text()).group(1)
+    v["machine"] = (
+        f"{os.cpu_count()} vCPU ({cpu}), {mem} GiB RAM, {distro}, kernel {platform.release()}"
+    )
+    return v
+
+
+def cores(r: dict) -> str:
+    c = r.get("cpu_cores") or {}
+    return " / ".join(str(c.get(k, "–")) for k in ("server", "postgres", "wrk", "foreign"))
+
+
+def fmt(v, nd=1) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.{nd}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def ratio(ours, theirs, higher_better=True) -> str:
+    if ours is None or theirs is None:
+        return "–"
+    if higher_better:
+        return "∞ (helpdesk: 0 req/s)" if not theirs else f"{ours / theirs:,.1f}×"
+    return f"{theirs / ours:,.0f}× faster" if ours else "–"
+
+
+def report(rows: list[dict], states: dict, peer_rows: dict, args, vers: dict) -> str:
+    hd = helpdesk_figures()
+    out = [f"Generated by `bench/run.py` on {time.strftime('%Y-%m-%d %H:%M')} "
+           f"(`{' '.join(['bench/run.py', *sys.argv[1:]])}`).", ""]  # fmt: skip
+    out += ["| item | version |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in vers.items()]
+    out.append("")
+    out += ["### Seeding (bulk, excluding migrate)", ""]
+    out += ["| database | tickets (+1 event each) | seeding | rate | migrate | ANALYZE |"]
+    out += ["|---|---|---|---|---|---|"]
+    for db, st in states.items():
+        out.append(
+            f"| {db} | {fmt(st['tickets_seeded'])} | {st['seed_seconds']} s | "
+            f"{fmt(st['seed_rate'])} tickets/s | {st['migrate_seconds']} s | "
+            f"{st['analyze_seconds']} s |"
+        )
+    out.append("")
+    for db in states:
+        label = {"sqlite": "SQLite (WAL)", "pg": "PostgreSQL"}[db]
+        out += [f"### {label}, {fmt(states[db]['tickets_seeded'])} tickets", ""]
+        out += [
+            "| scenario | request | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | idle ms"
+            " | peak RSS MiB | cores: server / pg / wrk / other |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in (r for r in rows if r["db"] == db):
+            out.append(
+                f"| {r['scenario']} | `{SCENARIOS[r['scenario']][0]}` | **{fmt(r['rps'])}** | "
+                f"{fmt(r['p50_ms'])} | {fmt(r['p90_ms'])} | {fmt(r['p99_ms'])} | "
+                f"{fmt(r['max_ms'])} | {r['errors']} | {fmt(r['idle_ms'])} | "
+                f"{fmt(r['rss_mib_peak'])} | {cores(r)} |"
+            )
+        out.append("")
+        if peer_rows.get(db):
+            out += ["Same server through the peer's own driver (`bench.py target`, copied):", ""]
+            out += ["| scenario | req/s | p50 ms | p99 ms | errors | idle ms | peak RSS MiB |",
+                    "|---|---|---|---|---|---|---|"]  # fmt: skip
+            for r in peer_rows[db]:
+                out.append(
+                    f"| {r['scenario']} | {fmt(r['rps'])} | {fmt(r['p50_ms'])} | "
+                    f"{fmt(r['p99_ms'])} | {r['errors']} | {fmt(r['idle_ms'])} | "
+                    f"{fmt(r['rss_mib_peak'])} |"
+                )
+            out.append("")
+        if hd:
+            out += [f"Against django-helpdesk 2.6.1 on {label} (medians of the peer's stored runs, "
+                    "same machine, same load):", "",
+                    "| ERPCare scenario | helpdesk scenario | helpdesk req/s | ERPCare req/s | "
+                    "throughput ratio | helpdesk idle ms | ERPCare idle ms | idle ratio |",
+                    "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+            pairs = [("create", "create"), ("list", "list"), ("list", "dt_list"),
+                     ("detail", "detail"), ("detail", "staff_detail")]  # fmt: skip
+            for ours_s, theirs_s in pairs:
+                ours = next((r for r in rows if r["db"] == db and r["scenario"] == ours_s), None)
+                theirs = hd.get((db, theirs_s))
+                if not ours or not theirs:
+                    continue
+                out.append(
+                    f"| {ours_s} | {theirs_s} | {fmt(theirs['rps'])} | {fmt(ours['rps'])} | "
+                    f"{ratio(ours['rps'], theirs['rps'])} | {fmt(theirs['idle_ms'])} | "
+                    f"{fmt(ours['idle_ms'])} | {ratio(ours['idle_ms'], theirs['idle_ms'], False)} |"
+                )
+            out.append("")
+    pg_rows = {r["scenario"]: r for r in rows if r["db"] == "pg"}
+    if pg_rows:
+        out += ["### The issue's first bar (PostgreSQL, 100,000 tickets)", ""]
+        out += ["| bar | measured | verdict |", "|---|---|---|"]
+        for sc, (field, op, limit) in BARS.items():
+            r = pg_rows.get(sc)
+            if not r:
+                continue
+            ok = r[field] >= limit if op == ">=" else r[field] <= limit
+            ok = ok and r["errors"] == 0
+            what = "req/s" if field == "rps" else "p99 ms"
+            out.append(
+                f"| {sc} {what} {op} {limit}, 0 errors | {fmt(r[field])} {what}, "
+                f"{r['errors']} errors | {'met' if ok else '**not met**'} |"
+            )
+        if states.get("pg", {}).get("tickets_seeded") != 100_000:
+            out.append("\n(the bar is defined for 100,000 tickets; this run used a different size)")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_docs(text: str) -> None:
+    if not DOCS.exists():
+        say(f"{DOCS} not found: report left in {WORK / 'report.md'}")
+        return
+    doc = DOCS.read_text(encoding="utf-8")
+    if MARK_START not in doc or MARK_END not in doc:
+        say(f"{DOCS} has no {MARK_START} … {MARK_END} section: not touched")
+        return
+    head, rest = doc.split(MARK_START, 1)
+    _, tail = rest.split(MARK_END, 1)
+    DOCS.write_text(f"{head}{MARK_START}\n{text}\n{MARK_END}{tail}", encoding="utf-8")
+    say(f"wrote the generated section of {DOCS.relative_to(ROOT)}")
+
+
+# ---------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tickets", type=int, default=100_000)
+    ap.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
+    ap.add_argument("--duration", type=int, default=20, help=f"seconds per load (≤ {MAX_DURATION})")
+    ap.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help=f"from {', '.join(SCENARIOS)}")
+    ap.add_argument("--peers", action="store_true", help="also run the peer's bench.py target")
+    ap.add_argument("--reseed", action="store_true", help="drop and seed the databases anew")
+    ap.add_argument("--port", type=int, default=8020)
+    ap.add_argument("--rep", type=int, default=1, help="repetition number (recorded)")
+    ap.add_argument("--pg-url", default="", help="PostgreSQL DATABASE_URL (default: scripts/pg.sh)")
+    ap.add_argument("--write-docs", action="store_true", help="update docs/BENCHMARKS.md")
+    ap.add_argument(
+        "--quiet-wait", type=int, default=300,
+        help="wait up to this many seconds for an idle machine before each run",
+    )  # fmt: skip
+    args = ap.parse_args()
+    args.duration = max(1, min(MAX_DURATION, args.duration))
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {', '.join(unknown)}")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    if not port_free(args.port):
+        raise SystemExit(f"port {args.port} is in use: stop that process or pass --port")
+    WORK.mkdir(exist_ok=True)
+    py = venv_python()
+    dbs = ["sqlite", "pg"] if args.db == "both" else [args.db]
+    run_id = time.strftime("%Y%m%d-%H%M%S")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    rows, states, peer_rows, stop_pg = [], {}, {}, False
+    try:
+        for db in dbs:
+            if db == "sqlite":
+                url = f"sqlite:///{WORK / 'erpcare-bench.sqlite3'}"  # sqlite:////abs/path
+            else:
+                url, started = pg_url(args)
+                stop_pg = stop_pg or started
+            env = server_env(url)
+            states[db] = prepare(py, db, env, args)
+            for scenario in scenarios:
+                rows.append(measure(db, scenario, states[db], py, env, args, run_id))
+            if args.peers:
+                peer_rows[db] = peer_harness(db, states[db], py, env, args)
+    finally:
+        if stop_pg:
+            subprocess.run([str(ROOT / "scripts" / "pg.sh"), "stop"], check=False)
+    text = report(rows, states, peer_rows, args, versions(py, states))
+    (WORK / "report.md").write_text(text + "\n", encoding="utf-8")
+    say("\n" + text)
+    if args.write_docs:
+        write_docs(text)
+
+
+if __name__ == "__main__":
+    main()
