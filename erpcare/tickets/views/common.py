@@ -1,0 +1,181 @@
+"""What the agent workspace and the customer portal share: access checks, the
+timeline, pagination, downloads and the htmx page-or-fragment rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from erpcare.accounts.models import User
+from erpcare.core.errors import NotFound
+from erpcare.core.htmx import render_page_or_partial
+from erpcare.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
+from erpcare.tickets.services import get_ticket_for
+
+PAGE_SIZE = 25
+MAX_PAGE = 10_000
+# A ticket's page shows at most this many comments and events each; a longer history
+# is read through the API, which pages it.
+TIMELINE_LIMIT = 1000
+
+# What a customer sees of a ticket's history besides the public replies: the steps of
+# the workflow, not the desk's internal moves (assignment, escalation reasons).
+PUBLIC_EVENT_KINDS = (
+    TicketEvent.Kind.CREATED,
+    TicketEvent.Kind.STATUS,
+    TicketEvent.Kind.REOPENED,
+    TicketEvent.Kind.ATTACHED,
+    TicketEvent.Kind.MERGED,
+)
+
+View = Callable[..., HttpResponseBase]
+
+
+def current_user(request: HttpRequest) -> User:
+    # Every view here runs behind login_required, so this is a real User.
+    return cast(User, request.user)
+
+
+def staff_view(view: View) -> View:
+    """Desk views: staff and auditors only; a customer gets 404 (the desk does not
+    exist for them)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not current_user(request).is_staff:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def fetch_ticket(request: HttpRequest, number: str) -> Ticket:
+    """The ticket if the signed-in user may see it; 404 otherwise (never 403, so
+    numbers cannot be probed)."""
+    try:
+        return get_ticket_for(current_user(request), number)
+    except NotFound:
+        raise Http404 from None
+
+
+def page_number(request: HttpRequest) -> int:
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    return max(1, min(page, MAX_PAGE))
+
+
+def paginate(queryset: QuerySet[Any], page: int, page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """One page without COUNT(*): fetch one row more than shown to know if more exist."""
+    offset = (page - 1) * page_size
+    rows = list(queryset[offset : offset + page_size + 1])
+    return {
+        "rows": rows[:page_size],
+        "page": page,
+        "has_next": len(rows) > page_size,
+        "has_previous": page > 1,
+        "next_page": page + 1,
+        "previous_page": page - 1,
+    }
+
+
+def render_htmx(
+    request: HttpRequest, page: str, partial: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """The page, or only its fragment for an htmx request.
+
+    A history restore (the back button after ``hx-push-url``) needs the whole page, and
+    caches must keep the two variants apart.
+    """
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.history_restore_request:
+        response = render(request, page, context)
+    else:
+        response = render_page_or_partial(request, page, partial, context)
+    response.status_code = status
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    comment: Comment | None = None
+    event: TicketEvent | None = None
+
+    @property
+    def is_internal(self) -> bool:
+        item = self.comment or self.event
+        return bool(item and item.is_internal)
+
+    @property
+    def sort_key(self) -> tuple[datetime, int, int]:
+        item = self.comment or self.event
+        return (self.at, 1 if self.comment else 0, item.pk if item else 0)
+
+
+def timeline(ticket: Ticket, *, public_only: bool) -> list[TimelineEntry]:
+    """Comments and history events in time order, in two queries.
+
+    A comment's own "commented" event is not shown twice; the event stays visible when
+    its comment has moved to another ticket in a merge.
+    """
+    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if public_only:
+        comments = comments.filter(is_internal=False)
+        events = events.filter(is_internal=False, kind__in=PUBLIC_EVENT_KINDS)
+    comment_rows = list(comments.order_by("created_at", "id")[:TIMELINE_LIMIT])
+    shown = {comment.pk for comment in comment_rows}
+    entries = [TimelineEntry(at=c.created_at, comment=c) for c in comment_rows]
+    for event in events.order_by("created_at", "id")[:TIMELINE_LIMIT]:
+        if event.kind == TicketEvent.Kind.COMMENTED and event.comment_id in shown:
+            continue
+        entries.append(TimelineEntry(at=event.created_at, event=event))
+    entries.sort(key=lambda entry: entry.sort_key)
+    return entries
+
+
+def attachments_of(ticket: Ticket, *, public_only: bool) -> list[Attachment]:
+    files = Attachment.objects.filter(ticket=ticket).select_related("uploaded_by")
+    if public_only:
+        files = files.filter(is_internal=False)
+    return list(files.order_by("created_at", "id")[:TIMELINE_LIMIT])
+
+
+def links_of(ticket: Ticket) -> dict[str, list[TicketLink]]:
+    return {
+        "outgoing": list(
+            TicketLink.objects.filter(source=ticket).select_related("target").order_by("id")
+        ),
+        "incoming": list(
+            TicketLink.objects.filter(target=ticket).select_related("source").order_by("id")
+        ),
+    }
+
+
+def download(ticket: Ticket, attachment_id: int, *, public_only: bool) -> FileResponse:
+    files = Attachment.objects.filter(ticket=ticket, pk=attachment_id)
+    if public_only:
+        files = files.filter(is_internal=False)
+    attachment = files.first()
+    if attachment is None:
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
