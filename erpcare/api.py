@@ -53,9 +53,12 @@ def action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
 def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     problems = []
     for error in exc.errors:
-        location = ".".join(
-            str(part) for part in error.get("loc", []) if part not in {"body", "payload"}
-        )
+        # Body errors come as ("body", <parameter>, field, ...); only the field path
+        # matters to the client (and a field may itself be called "body").
+        loc = [str(part) for part in error.get("loc", [])]
+        if loc[:1] == ["body"]:
+            loc = loc[2:]
+        location = ".".join(loc)
         problems.append({"field": location, "message": error.get("msg", "")})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or _("Invalid input.")
     return api.create_response(

@@ -130,6 +130,8 @@ def user_for_token(raw: str) -> User | None:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     _kind, prefix, secret = parts
+    if len(prefix) != 12 or not all(c in "0123456789abcdef" for c in prefix) or "\x00" in secret:
+        return None
     token = (
         ApiToken.objects.select_related("user__role", "user__organization")
         .filter(prefix=prefix, revoked_at__isnull=True)

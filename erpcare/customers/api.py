@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from erpcare.core.errors import ActionError
 from erpcare.core.schemas import ERRORS
 from erpcare.customers.services import (
     get_erp_instance_for,
@@ -52,6 +54,8 @@ def get_customer(request: HttpRequest, code: str) -> object:
 def list_erp_instances(request: HttpRequest, customer: str | None = None) -> object:
     queryset = visible_erp_instances(request.user).select_related("organization")  # type: ignore[arg-type]
     if customer:
+        if "\x00" in customer:
+            raise ActionError(_("Filters cannot contain NUL characters."))
         queryset = queryset.filter(organization__code=customer)
     return list(queryset.order_by("organization__name", "name")[:500])
 

@@ -33,6 +33,8 @@ def visible_organizations(user: User) -> QuerySet[Organization]:
 
 
 def get_organization_for(user: User, code: str) -> Organization:
+    if "\x00" in code:
+        raise NotFound(_("Customer not found."))
     try:
         return visible_organizations(user).get(code=code)
     except Organization.DoesNotExist:

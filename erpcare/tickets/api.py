@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -34,6 +34,7 @@ from erpcare.tickets.schemas import (
     TransitionIn,
 )
 from erpcare.tickets.services import lookups
+from erpcare.tickets.services.access import CUSTOMER_EVENT_KINDS
 from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 
 router = Router(tags=["tickets"])
@@ -163,7 +164,7 @@ def _visible_comments(request: HttpRequest, ticket: Ticket) -> QuerySet[Comment]
 def list_comments(
     request: HttpRequest,
     ref: str,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=10_000),
     page_size: int = Query(50, ge=1, le=200),
 ) -> Any:
     """Replies and, for staff, internal notes, oldest first."""
@@ -186,11 +187,12 @@ def add_comment(request: HttpRequest, ref: str, payload: CommentIn) -> Any:
 
 @router.get("/{ref}/events", response={200: list[EventOut], **ERRORS})
 def list_events(request: HttpRequest, ref: str) -> Any:
-    """The ticket's history: who changed what, when."""
+    """The ticket's history: who changed what, when. Customers see the workflow steps,
+    not the desk's internal moves."""
     ticket = _ticket(request, ref)
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if request.user.is_customer:  # type: ignore[union-attr]
-        events = events.filter(is_internal=False)
+        events = events.filter(is_internal=False, kind__in=CUSTOMER_EVENT_KINDS)
     return list(events.order_by("created_at", "id")[:1000])
 
 
@@ -205,9 +207,10 @@ def list_attachments(request: HttpRequest, ref: str) -> Any:
 
 @router.post("/{ref}/attachments", response={201: AttachmentOut, **ERRORS})
 def add_attachment(
-    request: HttpRequest, ref: str, file: File[UploadedFile], internal: bool = False
+    request: HttpRequest, ref: str, file: File[UploadedFile], internal: Form[bool] = False
 ) -> Any:
-    """Upload one file (multipart/form-data, field ``file``)."""
+    """Upload one file (multipart/form-data, field ``file``; ``internal=true`` for staff
+    only files)."""
     ticket = _ticket(request, ref)
     attachment = services.add_attachment(request.user, ticket, file, internal=internal)  # type: ignore[arg-type]
     return HttpStatus(201, attachment)

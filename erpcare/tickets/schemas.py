@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from erpcare.tickets.models import PRIORITY_SHORT, Ticket
 
@@ -18,8 +18,10 @@ PRIORITY_ALIASES = {
 
 
 def _parse_priority(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
+    if value is None:
         return value
+    if isinstance(value, bool):
+        raise ValueError("priority must be P0, P1, P2, P3 (or urgent, high, normal, low)")
     if isinstance(value, int):
         return value
     if isinstance(value, str):
@@ -37,8 +39,25 @@ Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=100_000)]
 
 
+def _refuse_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+    return value
+
+
 class StrictIn(Schema):
+    """Request bodies: unknown fields are errors, and so is text with NUL characters
+    (PostgreSQL cannot store them; refusing here names the field)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _refuse_nul(value)
 
 
 class TicketCreateIn(StrictIn):
@@ -49,14 +68,14 @@ class TicketCreateIn(StrictIn):
     )
     type: str = "incident"
     channel: str = "api"
-    impact: int = Field(3, ge=1, le=3, description="1 company-wide … 3 one user")
-    urgency: int = Field(2, ge=1, le=3, description="1 work stopped … 3 can wait")
+    impact: int = Field(3, ge=1, le=3, strict=True, description="1 company-wide … 3 one user")
+    urgency: int = Field(2, ge=1, le=3, strict=True, description="1 work stopped … 3 can wait")
     priority: PriorityIn | None = Field(
         None, description="Staff only; otherwise derived from impact × urgency."
     )
     category: str = "how_to"
     module: str = ""
-    erp_instance: int | None = None
+    erp_instance: int | None = Field(None, strict=True)
     requester: str | None = Field(None, description="E-mail address of the customer's user")
     team: str | None = None
     assignee: str | None = Field(None, description="E-mail address of a staff member")
@@ -69,10 +88,10 @@ class TicketUpdateIn(StrictIn):
     type: str | None = None
     category: str | None = None
     module: str | None = None
-    impact: int | None = Field(None, ge=1, le=3)
-    urgency: int | None = Field(None, ge=1, le=3)
+    impact: int | None = Field(None, ge=1, le=3, strict=True)
+    urgency: int | None = Field(None, ge=1, le=3, strict=True)
     priority: PriorityIn | None = None
-    erp_instance: int | None = None
+    erp_instance: int | None = Field(None, strict=True)
     tags: list[Annotated[str, Field(max_length=50)]] | None = Field(None, max_length=20)
 
 
@@ -94,7 +113,7 @@ class TransitionIn(StrictIn):
 
 
 class EscalateIn(StrictIn):
-    tier: int = Field(..., ge=1, le=3)
+    tier: int = Field(..., ge=1, le=3, strict=True)
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
     team: str | None = None
     assignee: str | None = None

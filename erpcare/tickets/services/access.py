@@ -6,7 +6,18 @@ from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import User
 from erpcare.core.errors import NotFound
-from erpcare.tickets.models import Ticket, TicketQuerySet
+from erpcare.tickets.models import Ticket, TicketEvent, TicketQuerySet
+
+# What a customer sees of a ticket's history besides the replies themselves: the steps of
+# the workflow, not the desk's internal moves (assignment, escalation reasons, links that
+# may name other customers' tickets). The portal's timeline shows the same kinds.
+CUSTOMER_EVENT_KINDS = (
+    TicketEvent.Kind.CREATED,
+    TicketEvent.Kind.STATUS,
+    TicketEvent.Kind.REOPENED,
+    TicketEvent.Kind.ATTACHED,
+    TicketEvent.Kind.MERGED,
+)
 
 
 def visible_tickets(user: User) -> TicketQuerySet:
@@ -24,7 +35,7 @@ def get_ticket_for(user: User, ref: str | int, *, for_update: bool = False) -> T
         # of=self: PostgreSQL cannot lock the nullable side of the outer joins below.
         queryset = queryset.select_for_update(of=("self",))
     ref_text = str(ref).strip()
-    if not ref_text or len(ref_text) > 24:
+    if not ref_text or len(ref_text) > 24 or "\x00" in ref_text:
         raise NotFound(_("Ticket not found."))
     lookup: dict[str, int | str]
     if ref_text.isdigit():

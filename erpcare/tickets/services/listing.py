@@ -77,6 +77,10 @@ def _check(values: list[str], allowed: Any, label: str) -> list[str]:
 
 def filter_tickets(user: User, filters: TicketFilters) -> TicketQuerySet:
     """The visible tickets matching ``filters``; unknown filter values are errors."""
+    for item in fields(filters):
+        value = getattr(filters, item.name)
+        if isinstance(value, str) and "\x00" in value:
+            raise ActionError(_("Filters cannot contain NUL characters."))
     queryset = Ticket.objects.visible_to(user)
     if filters.status:
         statuses: set[str] = set()
