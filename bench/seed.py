@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(ROOT), str(HERE)]
+sys.path[:0] = [os.environ.get("BENCH_APP_ROOT", str(ROOT)), str(HERE)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erpcare.settings")
 
 import corpus  # noqa: E402
