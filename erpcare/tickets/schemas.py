@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from erpcare.tickets.models import PRIORITY_SHORT, Ticket
 
@@ -33,7 +33,20 @@ def _parse_priority(value: Any) -> Any:
     raise ValueError("priority must be P0, P1, P2, P3 (or urgent, high, normal, low)")
 
 
-PriorityIn = Annotated[int, BeforeValidator(_parse_priority), Field(ge=0, le=3)]
+# The document says what is really accepted: 0–3, or a P-code or word (any case).
+PriorityIn = Annotated[
+    int,
+    BeforeValidator(_parse_priority),
+    Field(ge=0, le=3),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 3},
+                {"type": "string", "examples": ["P0", "P1", "P2", "P3", "urgent", "high", "low"]},
+            ]
+        }
+    ),
+]
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=100_000)]

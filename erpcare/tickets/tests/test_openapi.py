@@ -1,0 +1,192 @@
+"""The published OpenAPI document describes what the API really answers.
+
+Real requests go to the running application; each response is validated against the
+schema the document gives for that operation and status code, with every object schema
+closed (``additionalProperties: false``), so a field added to or dropped from a response
+without the document changing fails here. Accepted request bodies are validated against
+the document's request schemas the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from jsonschema import Draft202012Validator, FormatChecker
+
+from erpcare.tickets import services
+
+pytestmark = pytest.mark.django_db
+
+JSON = "application/json"
+
+
+@pytest.fixture
+def spec(db):
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(JSON)
+    return response.json()
+
+
+def closed(components: dict[str, Any]) -> dict[str, Any]:
+    """The components with every object schema refusing undocumented properties."""
+    result = copy.deepcopy(components)
+    for schema in result.get("schemas", {}).values():
+        if "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+    return result
+
+
+def check(schema: dict[str, Any], document: dict[str, Any], instance: Any) -> None:
+    root = {**schema, "components": closed(document["components"])}
+    Draft202012Validator.check_schema(root)
+    Draft202012Validator(root, format_checker=FormatChecker()).validate(instance)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str  # as written in the document
+    status: int
+    who: str | None = "lina"
+    url: str = ""  # concrete URL; defaults to ``path`` with {ref} filled in
+    json: Any = None
+    multipart: dict[str, Any] | None = None
+    extra_headers: dict[str, str] | None = None
+
+
+def fill(path: str, world: dict[str, Any]) -> str:
+    return (
+        path.replace("{ref}", world["ticket"].number)
+        .replace("{code}", "acme")
+        .replace("{instance_id}", str(world["instance"].pk))
+        .replace("{attachment_id}", str(world["attachment"].pk))
+    )
+
+
+T = "/api/v1/tickets"
+CALLS = {
+    # successes
+    "list": Call("get", T, 200, url=f"{T}?status=open,new&page_size=5"),
+    "create": Call("post", T, 201, who="alice", json={"title": "新工单", "urgency": 1}),
+    "detail": Call("get", f"{T}/{{ref}}", 200),
+    "update": Call("patch", f"{T}/{{ref}}", 200, json={"title": "renamed", "priority": "P1"}),
+    "comments": Call("get", f"{T}/{{ref}}/comments", 200),
+    "comment": Call("post", f"{T}/{{ref}}/comments", 201, json={"body": "ok", "internal": True}),
+    "events": Call("get", f"{T}/{{ref}}/events", 200),
+    "attachments": Call("get", f"{T}/{{ref}}/attachments", 200),
+    "upload": Call(
+        "post", f"{T}/{{ref}}/attachments", 201,
+        multipart={"file": ("log.txt", b"trace", "text/plain"), "internal": "true"},
+    ),
+    "download": Call("get", f"{T}/{{ref}}/attachments/{{attachment_id}}/download", 200),
+    "assign": Call("post", f"{T}/{{ref}}/assign", 200, json={"assignee": "me"}),
+    "transition": Call("post", f"{T}/{{ref}}/transition", 200, json={"to": "in_progress"}),
+    "escalate": Call("post", f"{T}/{{ref}}/escalate", 200, json={"tier": 2, "reason": "db"}),
+    "link": Call("post", f"{T}/{{ref}}/links", 201, json={"target": "OTHER", "kind": "related_to"}),
+    "merge": Call("post", f"{T}/{{ref}}/merge", 200, json={"into": "OTHER"}),
+    "me": Call("get", "/api/v1/me", 200, who="alice"),
+    "customers": Call("get", "/api/v1/customers", 200),
+    "customer": Call("get", "/api/v1/customers/{code}", 200),
+    "instances": Call("get", "/api/v1/erp-instances", 200),
+    "instance": Call("get", "/api/v1/erp-instances/{instance_id}", 200),
+    # errors
+    "400 invalid filter": Call("get", T, 400, url=f"{T}?status=done"),
+    "401 no token": Call("get", T, 401, who=None),
+    "401 bad token": Call("get", T, 401, who=None, extra_headers={"Authorization": "Bearer x"}),
+    "403 read-only": Call("post", f"{T}/{{ref}}/comments", 403, who="audra", json={"body": "x"}),
+    "404 ticket": Call("get", f"{T}/{{ref}}", 404, url=f"{T}/INC-2026-999999"),
+    "404 other customer": Call("get", f"{T}/{{ref}}", 404, who="bob"),
+    "404 customer": Call("get", "/api/v1/customers/{code}", 404, url="/api/v1/customers/none"),
+    "409 transition": Call("post", f"{T}/{{ref}}/transition", 409, json={"to": "closed"}),
+    "413 body": Call("post", T, 413, json={"title": "x", "description": "x" * 1_000_001}),
+    "422 body": Call("post", T, 422, json={"title": "", "colour": "red"}),
+    "422 query": Call("get", T, 422, url=f"{T}?page=0"),
+}  # fmt: skip
+
+
+@pytest.fixture
+def world(cast):
+    ticket = services.create_ticket(cast.alice, title="Invoice posting fails", tags=["gl"])
+    services.add_comment(cast.alice, ticket, body="details")
+    services.add_comment(cast.lina, ticket, body="internal", internal=True)
+    attachment = services.add_attachment(
+        cast.alice, ticket, SimpleUploadedFile("a.csv", b"a,b", "text/csv")
+    )
+    other = services.create_ticket(cast.alice2, title="Same problem")
+    return {"ticket": ticket, "other": other, "instance": cast.acme_erp, "attachment": attachment}
+
+
+def send(cast, world, call: Call):
+    headers = dict(call.extra_headers or {})
+    if call.who:
+        headers["Authorization"] = f"Bearer {cast.token(getattr(cast, call.who))}"
+    client = Client(headers=headers)
+    url = call.url or fill(call.path, world)
+    if call.multipart is not None:
+        data = {
+            key: SimpleUploadedFile(*value) if isinstance(value, tuple) else value
+            for key, value in call.multipart.items()
+        }
+        return client.post(url, data), None
+    if call.json is not None:
+        body = {k: world["other"].number if v == "OTHER" else v for k, v in call.json.items()}
+        return getattr(client, call.method)(url, body, content_type=JSON), body
+    return getattr(client, call.method)(url), None
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_response_matches_the_document(cast, world, spec, name):
+    call = CALLS[name]
+    response, sent = send(cast, world, call)
+    assert response.status_code == call.status, response.content
+    operation = spec["paths"][call.path][call.method]
+    documented = operation["responses"]
+    assert str(call.status) in documented, f"{call.status} is not documented for {name}"
+    content = documented[str(call.status)].get("content")
+    if content is None:
+        assert not response["Content-Type"].startswith(JSON)
+        return
+    assert response["Content-Type"].startswith(JSON)
+    check(content[JSON]["schema"], spec, response.json())
+    if sent is not None and call.status < 300:
+        check(operation["requestBody"]["content"][JSON]["schema"], spec, sent)
+
+
+def test_every_operation_in_the_document_is_exercised(spec):
+    documented = {
+        (method, path) for path, operations in spec["paths"].items() for method in operations
+    }
+    exercised = {(call.method, call.path) for call in CALLS.values() if call.status < 300}
+    assert documented - exercised == set()
+    assert exercised - documented == set()
+
+
+def test_every_operation_documents_the_error_shapes(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "401", "403", "404", "422"):
+                assert status in operation["responses"], (method, path, status)
+            for status in ("400", "401", "403", "404"):
+                schema = operation["responses"][status]["content"][JSON]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path)
+
+
+def test_the_document_declares_both_ways_to_authenticate(spec):
+    schemes = spec["components"]["securitySchemes"]
+    assert {scheme["type"] for scheme in schemes.values()} == {"http", "apiKey"}
+    assert any(scheme.get("scheme") == "bearer" for scheme in schemes.values())
+
+
+def test_the_attachment_upload_documents_the_internal_flag(spec):
+    operation = spec["paths"][f"{T}/{{ref}}/attachments"]["post"]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    resolved = schema
+    if "$ref" in schema:
+        resolved = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    assert {"file", "internal"} <= set(resolved["properties"])
