@@ -8,12 +8,6 @@ and audra (auditor). Every password is ``correct horse 42``.
 
 from __future__ import annotations
 
-import os
-
-# Read by erpcare.settings, which pytest-django loads after this module is imported.
-os.environ.setdefault("ERPCARE_STATIC_MANIFEST", "false")
-os.environ.setdefault("ERPCARE_FAST_PASSWORD_HASHER", "true")
-
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
