@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -39,14 +41,19 @@ def create_user(
 ) -> User:
     if role_code not in RoleCode.values:
         raise ActionError(_("Unknown role: %(role)s") % {"role": role_code})
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ActionError(_("Enter a valid e-mail address.")) from None
     if role_code == RoleCode.CUSTOMER and organization is None:
         raise ActionError(_("A customer user needs an organization."))
     if role_code != RoleCode.CUSTOMER and organization is not None:
         raise ActionError(_("Staff users belong to no organization."))
-    if User.objects.filter(email__iexact=email.strip()).exists():
+    if User.objects.filter(email__iexact=email).exists():
         raise ActionError(_("A user with this e-mail address already exists."))
     user = User.objects.create_user(
-        email=email.strip(),
+        email=email,
         password=password,
         display_name=display_name,
         role=role(role_code),
@@ -94,7 +101,12 @@ def _digest(secret: str) -> str:
 def create_api_token(
     *, user: User, name: str, days: int | None = None, actor: User | None = None
 ) -> tuple[ApiToken, str]:
-    """Create a token and return it with its plain text, which is never shown again."""
+    """Create a token and return it with its plain text, which is never shown again.
+
+    ``actor`` (default: the user) must be the user or an administrator.
+    """
+    if actor is not None and actor.pk != user.pk and actor.role.code != RoleCode.ADMIN:
+        raise NotAllowed(_("You can only create your own tokens."))
     name = (name or "").strip()
     if not name:
         raise ActionError(_("Give the token a name, e.g. the script that uses it."))
