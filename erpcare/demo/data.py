@@ -2382,13 +2382,21 @@ DE_ESCALATE = (
 )
 L3_NOTES = (
     (
-        "已在实验环境复现。根因是并发场景下的加锁顺序问题，补丁已在测试，预计 2 天内提供。",
-        "Reproduced in the lab. Root cause is lock ordering under concurrency; a patch is in test, "
-        "expected within 2 days.",
+        "已在实验环境复现并定位根因，修复方案正在测试环境验证。",
+        "Reproduced in the lab and found the root cause; the fix is being verified in the "
+        "test system.",
     ),
     (
-        "已提交原厂工单 {vendor_case}，原厂确认是已知问题，对应补丁说明已附上。",
-        "Opened vendor case {vendor_case}; the vendor confirms a known issue, patch note attached.",
+        "已分析执行计划和相关客户化代码，修改方案已评审，今晚在测试环境部署。",
+        "Analysed the execution plans and the custom code involved; the change is reviewed and "
+        "goes to the test system tonight.",
+    ),
+)
+VENDOR_NOTES = (
+    (
+        "已提交原厂工单 {vendor_case}，原厂确认是已知问题，正在等待补丁。",
+        "Opened vendor case {vendor_case}; the vendor confirms a known issue, waiting for the "
+        "patch.",
     ),
 )
 VENDOR_REPLIES = (
@@ -2417,6 +2425,12 @@ REOPEN_REASONS = (
     ),
     ("修复后还有一部分单据不正常。", "Some documents are still wrong after the fix."),
 )
+REOPEN_ACKS = (
+    (
+        "收到，重新排查中，给您带来不便抱歉。",
+        "Got it — looking into it again, sorry for the trouble.",
+    ),
+)
 REOPEN_RESOLUTIONS = (
     (
         "fixed",
@@ -2426,8 +2440,8 @@ REOPEN_RESOLUTIONS = (
 )
 MERGE_REASONS = (
     (
-        "客户重复提交（邮件与门户各一次），合并到 {number}。",
-        "Submitted twice (e-mail and portal); merged into {number}.",
+        "客户重复提交了同一问题，合并到 {number}，请在该工单中跟进。",
+        "The same problem was submitted twice; merged into {number} — please follow that one.",
     ),
 )
 DUPLICATE_NOTES = (

@@ -784,7 +784,7 @@ def _life(plan: TicketPlan, now: datetime, seed: int) -> list[Step]:
                 owner,
                 tier=3,
                 team=l3_team,
-                reason=_say(rng, data.ESCALATE_L3, zh),
+                reason=_say(rng, data.ESCALATE_L3[:1] if vendor else data.ESCALATE_L3[1:], zh),
             )
             expert = vendor or _member("l3-experts", rng).email
             add(clock.staff(rng.uniform(30, 480)), "assign", expert, assignee=expert)
@@ -792,7 +792,12 @@ def _life(plan: TicketPlan, now: datetime, seed: int) -> list[Step]:
             comment(
                 clock.staff(work(0.3, 0.8)),
                 owner,
-                _say(rng, data.L3_NOTES, zh, vendor_case=f"#{rng.randint(100000, 999999)}"),
+                _say(
+                    rng,
+                    data.VENDOR_NOTES if vendor else data.L3_NOTES,
+                    zh,
+                    vendor_case=f"#{rng.randint(100000, 999999)}",
+                ),
                 internal=True,
             )
             if vendor:
@@ -864,7 +869,7 @@ def _after_resolution(
         comment(
             clock.staff(rng.uniform(*TRIAGE[priority])),
             owner,
-            _say(rng, data.ACKS, zh, agent=_STAFF[owner].name),
+            _say(rng, data.REOPEN_ACKS, zh),
         )
         add(clock.staff(1), "transition", owner, to="in_progress")
         code, zh_text, en_text = rng.choice(data.REOPEN_RESOLUTIONS)
