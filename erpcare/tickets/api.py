@@ -240,9 +240,13 @@ def download_attachment(request: HttpRequest, ref: str, attachment_id: int) -> A
 @router.post("/{ref}/assign", response={200: TicketOut, **ERRORS})
 def assign_ticket(request: HttpRequest, ref: str, payload: AssignIn) -> Any:
     ticket = _ticket(request, ref)
-    assignee = (
-        lookups.staff_by_email(payload.assignee) if payload.assignee != "me" else request.user
-    )
+    if "assignee" not in payload.model_fields_set:
+        # Only an explicit null unassigns; leaving the field out keeps the assignee.
+        assignee = ticket.assignee
+    elif payload.assignee == "me":
+        assignee = request.user
+    else:
+        assignee = lookups.staff_by_email(payload.assignee)
     services.assign_ticket(
         request.user,  # type: ignore[arg-type]
         ticket,

@@ -114,7 +114,9 @@ class CommentIn(StrictIn):
 
 
 class AssignIn(StrictIn):
-    assignee: str | None = Field(None, description="E-mail address; null unassigns")
+    assignee: str | None = Field(
+        None, description="E-mail address or 'me'; null unassigns, left out keeps the assignee"
+    )
     team: str | None = None
 
 

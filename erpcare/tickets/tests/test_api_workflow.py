@@ -213,3 +213,20 @@ def test_actions_on_an_unknown_ticket_are_404(cast, action):
         f"/api/v1/tickets/QST-2026-000404/{action}", data, content_type="application/json"
     )
     assert_error(response, 404, "Ticket not found")
+
+
+def test_changing_only_the_team_keeps_the_assignee(cast, ticket):
+    client = client_for(cast, cast.mona)
+    post(client, ticket, "assign", {"assignee": "vera@erpcare.example"})
+    body = post(client, ticket, "assign", {"team": "l1-acme"}).json()
+    assert body["team"]["code"] == "l1-acme"
+    assert body["assignee"]["email"] == cast.vera.email
+
+
+def test_an_empty_assignment_changes_nothing(cast, ticket):
+    client = client_for(cast, cast.mona)
+    post(client, ticket, "assign", {"assignee": "vera@erpcare.example"})
+    before = state()
+    body = post(client, ticket, "assign", {}).json()
+    assert body["assignee"]["email"] == cast.vera.email
+    assert state() == before
