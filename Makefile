@@ -63,7 +63,7 @@ check-migrations: $(BIN)/erpcare
 	$(BIN)/erpcare makemigrations --check --dry-run
 
 messages: $(BIN)/erpcare
-	cd erpcare && ../$(BIN)/erpcare makemessages -l zh_Hans --no-obsolete --no-location --ignore 'static/*'
+	cd erpcare && ../$(BIN)/erpcare makemessages -l zh_Hans --no-obsolete --no-location --ignore 'static/*' --ignore '*/tests/*'
 	cd erpcare && ../$(BIN)/erpcare compilemessages -l zh_Hans
 
 clean:

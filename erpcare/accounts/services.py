@@ -117,7 +117,9 @@ def create_api_token(
         raise ActionError(_("Give the token a name, e.g. the script that uses it."))
     days = settings.ERPCARE_API_TOKEN_DAYS if days is None else days
     if not 1 <= days <= 3650:
-        raise ActionError(_("A token lives between 1 and 3650 days."))
+        raise ActionError(
+            _("A token lives between %(min)d and %(max)d days.") % {"min": 1, "max": 3650}
+        )
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

@@ -348,7 +348,7 @@ class PortalTicketForm(StyledForm):
         help_text=_("Steps, error messages, document numbers. Markdown is supported."),
     )
     type = forms.ChoiceField(
-        label=_("This is"), choices=TicketType.choices, initial=TicketType.INCIDENT
+        label=_("Kind of ticket"), choices=TicketType.choices, initial=TicketType.INCIDENT
     )
     erp_instance = forms.ModelChoiceField(
         label=_("ERP system"), queryset=ErpInstance.objects.none(), required=False,

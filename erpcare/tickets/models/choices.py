@@ -134,3 +134,11 @@ class LinkKind(models.TextChoices):
     DUPLICATE_OF = "duplicate_of", _("Duplicate of")
     RELATED_TO = "related_to", _("Related to")
     CAUSED_BY = "caused_by", _("Caused by")
+
+
+# How a link reads from its target's side: A "duplicate of" B shows on B as "has duplicate" A.
+REVERSE_LINK_LABELS = {
+    LinkKind.DUPLICATE_OF: _("Has duplicate"),
+    LinkKind.RELATED_TO: _("Related to"),
+    LinkKind.CAUSED_BY: _("Causes"),
+}

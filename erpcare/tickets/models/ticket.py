@@ -14,6 +14,7 @@ from erpcare.customers.models import ErpModule
 from erpcare.tickets.models.choices import (
     OPEN_STATUSES,
     PRIORITY_SHORT,
+    REVERSE_LINK_LABELS,
     Category,
     Channel,
     Impact,
@@ -260,3 +261,7 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.kind} {self.target_id}"
+
+    @property
+    def reverse_label(self) -> str:
+        return str(REVERSE_LINK_LABELS[LinkKind(self.kind)])

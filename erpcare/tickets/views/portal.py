@@ -20,7 +20,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from erpcare.accounts.models import User
@@ -48,7 +48,7 @@ from erpcare.tickets.views.common import (
 
 # state → (label, status filter)
 STATES: dict[str, tuple[Any, str | None]] = {
-    "open": (gettext_lazy("Open"), "open"),
+    "open": (pgettext_lazy("tickets not yet resolved", "Open"), "open"),
     "closed": (gettext_lazy("Resolved and closed"), f"{Status.RESOLVED},{Status.CLOSED}"),
     "all": (gettext_lazy("All"), None),
 }
