@@ -348,7 +348,8 @@ def update_ticket(actor: User, ticket: Ticket, **changes: Any) -> Ticket:
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise ActionError(
-            _("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))}
+            _("These fields cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))}
         )
     ticket = _lock(actor, ticket)
     if ticket.status == Status.CLOSED:
