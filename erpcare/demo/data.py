@@ -56,7 +56,7 @@ class DemoOrganization:
     instances: tuple[DemoInstance, ...]
     contacts: tuple[DemoContact, ...]
     users: tuple[DemoCustomerUser, ...]
-    english_share: float = 0.15  # share of its tickets written in the other language
+    other_language_share: float = 0.15  # share of its tickets written in the other language
 
     @property
     def product(self) -> str:
@@ -278,7 +278,7 @@ ORGANIZATIONS: tuple[DemoOrganization, ...] = (
                 ("platform", "integration", "reporting"),
             ),
         ),
-        english_share=0.1,
+        other_language_share=0.1,
     ),
     DemoOrganization(
         code="jinshi",
@@ -330,7 +330,7 @@ ORGANIZATIONS: tuple[DemoOrganization, ...] = (
                 ("platform", "hr", "reporting"),
             ),
         ),
-        english_share=0.05,
+        other_language_share=0.05,
     ),
     DemoOrganization(
         code="lakeside",
@@ -376,7 +376,7 @@ ORGANIZATIONS: tuple[DemoOrganization, ...] = (
                 ("platform", "purchasing", "inventory", "sales"),
             ),
         ),
-        english_share=0.0,
+        other_language_share=0.0,
     ),
 )
 

@@ -166,11 +166,11 @@ def _contents(n: int, seed: int) -> list[TicketPlan]:
                 rng, follower, org, keys=data.OUTAGE_SYMPTOMS, role="symptom", partner=slot
             )
     for slot in originals:
-        org = plans[slot].org
+        customer = _ORG[plans[slot].org]
         incident_keys = tuple(
             t.key for t in data.TEMPLATES if t.type == "incident" and not t.channel and t.l2 < 0.9
         )
-        original = _content(rng, slot, _ORG[org], keys=incident_keys, role="original")
+        original = _content(rng, slot, customer, keys=incident_keys, role="original")
         plans[slot] = original
         duplicate_note = rng.choice(data.DUPLICATE_NOTES)[0 if original.lang == "zh" else 1]
         plans[slot + 1] = replace(
@@ -231,7 +231,7 @@ def _content(
     role: str = "normal",
     partner: int | None = None,
 ) -> TicketPlan:
-    lang = org.language if rng.random() >= org.english_share else _other(org.language)
+    lang = org.language if rng.random() >= org.other_language_share else _other(org.language)
     candidates = [
         t for t in data.TEMPLATES if (not keys or t.key in keys) and _allowed(t, org, lang)
     ]

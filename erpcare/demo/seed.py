@@ -54,7 +54,11 @@ from erpcare.tickets.services import (
 
 DEMO_ORIGIN = ActionOrigin(channel="demo")
 
-__all__ = ["DEFAULT_TICKETS", "SeedResult", "demo_exists", "seed_demo"]
+__all__ = ["DEFAULT_TICKETS", "DemoConflict", "SeedResult", "demo_exists", "seed_demo"]
+
+
+class DemoConflict(Exception):
+    """The database already holds rows the demo would create (but not the demo itself)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ def seed_demo(
         # Checked again under the write lock: a concurrent seed may have won the race.
         if demo_exists():
             return SeedResult(False, _demo_ticket_count(), timer.perf_counter() - started)
+        _check_conflicts()
         world = _World.build(plan)
         if progress:
             progress(
@@ -93,6 +98,23 @@ def seed_demo(
             )
         world.replay(plan, progress)
     return SeedResult(True, len(plan.tickets), timer.perf_counter() - started)
+
+
+def _check_conflicts() -> None:
+    emails = [p.email for p in data.STAFF]
+    emails += [u.email for org in data.ORGANIZATIONS for u in org.users]
+    taken = [
+        *User.objects.filter(email__in=emails).values_list("email", flat=True),
+        *Team.objects.filter(code__in=[t.code for t in data.TEAMS]).values_list("code", flat=True),
+        *Organization.objects.filter(code__in=[o.code for o in data.ORGANIZATIONS]).values_list(
+            "code", flat=True
+        ),
+    ]
+    if taken:
+        raise DemoConflict(
+            "This database already has users, teams or customers the demo would create: "
+            f"{', '.join(sorted(taken))}. Seed the demo into an empty database."
+        )
 
 
 def _demo_ticket_count() -> int:

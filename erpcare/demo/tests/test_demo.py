@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from erpcare.accounts.models import Team, User
+from erpcare.accounts.services import create_user
 from erpcare.audit.models import AuditEntry
 from erpcare.customers.models import Contract, Organization
 from erpcare.demo import DEMO_PASSWORD, data
@@ -246,6 +247,15 @@ def test_the_command_prints_the_sign_ins_and_runs_once():
     quiet = io.StringIO()
     call_command("erpcare_seed_demo", quiet=True, stdout=quiet)
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_a_database_that_has_demo_names_already():
+    create_user(email="admin@erpcare.demo", display_name="Real admin", role_code="admin")
+    with pytest.raises(CommandError, match=r"admin@erpcare\.demo"):
+        call_command("erpcare_seed_demo", tickets=5, stdout=io.StringIO())
+    assert not Organization.objects.exists()
+    assert User.objects.count() == 1
 
 
 def test_the_command_rejects_a_bad_ticket_count():

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from erpcare.demo import DEMO_PASSWORD
 from erpcare.demo.data import SIGN_INS
 from erpcare.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS
-from erpcare.demo.seed import seed_demo
+from erpcare.demo.seed import DemoConflict, seed_demo
 
 MAX_TICKETS = 50_000
 
@@ -58,7 +58,10 @@ class Command(BaseCommand):
 
         if not quiet:
             self.stdout.write("Seeding the ERPCare demo data set …")
-        result = seed_demo(tickets=tickets, progress=progress)
+        try:
+            result = seed_demo(tickets=tickets, progress=progress)
+        except DemoConflict as error:
+            raise CommandError(str(error)) from error
         if quiet:
             return
         if result.created:
