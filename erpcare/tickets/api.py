@@ -12,6 +12,7 @@ from ninja import Status as HttpStatus
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from erpcare.accounts.models import User
 from erpcare.core.errors import ActionError, NotFound
 from erpcare.core.schemas import ERRORS
 from erpcare.tickets import services
@@ -240,18 +241,17 @@ def download_attachment(request: HttpRequest, ref: str, attachment_id: int) -> A
 @router.post("/{ref}/assign", response={200: TicketOut, **ERRORS})
 def assign_ticket(request: HttpRequest, ref: str, payload: AssignIn) -> Any:
     ticket = _ticket(request, ref)
+    actor: User = request.user  # type: ignore[assignment]
+    assignee: User | None
     if "assignee" not in payload.model_fields_set:
         # Only an explicit null unassigns; leaving the field out keeps the assignee.
         assignee = ticket.assignee
     elif payload.assignee == "me":
-        assignee = request.user
+        assignee = actor
     else:
         assignee = lookups.staff_by_email(payload.assignee)
     services.assign_ticket(
-        request.user,  # type: ignore[arg-type]
-        ticket,
-        assignee=assignee,  # type: ignore[arg-type]
-        team=lookups.team_by_code(payload.team),
+        actor, ticket, assignee=assignee, team=lookups.team_by_code(payload.team)
     )
     return _detail(ticket.pk)
 
