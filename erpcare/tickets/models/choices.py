@@ -21,6 +21,7 @@ NUMBER_PREFIX = {
 
 class Channel(models.TextChoices):
     PORTAL = "portal", _("Portal")
+    WEB = "web", _("Agent desk")
     EMAIL = "email", _("E-mail")
     PHONE = "phone", _("Phone")
     CHAT = "chat", _("Chat")

@@ -254,6 +254,8 @@ def create_ticket(
         if organization is not None and organization.pk != actor.organization_id:
             raise NotFound(_("Customer not found."))
         organization = actor.organization
+        if requester is not None and requester.pk != actor.pk:
+            raise NotAllowed(_("Customers open tickets in their own name."))
         requester = actor
         if priority is not None or team is not None or assignee is not None:
             raise NotAllowed(_("Priority, team and assignee are set by the support team."))
@@ -320,6 +322,10 @@ def create_ticket(
         ticket.watchers.add(*watcher_ids)
     change = _Change(ticket, actor)
     change.add(Kind.CREATED, new=ticket.number, note=channel)
+    if team is not None:
+        change.add(Kind.ASSIGNED, field_name="team", new=team)
+    if assignee is not None:
+        change.add(Kind.ASSIGNED, field_name="assignee", new=assignee)
     change.commit("ticket.created", channel=channel, priority=priority, tags=tag_names)
     return ticket
 
@@ -659,7 +665,8 @@ def escalate_ticket(
     if (old_assignee.pk if old_assignee else None) != (assignee.pk if assignee else None):
         change.add(Kind.ASSIGNED, field_name="assignee", old=old_assignee, new=assignee)
     fields = ["tier", "team", "assignee"]
-    if ticket.status == Status.NEW:
+    # Unassigned at the new tier, nobody is working on it yet: it waits in that queue as open.
+    if ticket.status == Status.NEW or (assignee is None and ticket.status == Status.IN_PROGRESS):
         change.add(Kind.STATUS, field_name="status", old=ticket.status, new=Status.OPEN)
         ticket.status = Status.OPEN
         fields.append("status")
@@ -742,8 +749,11 @@ def reopen_ticket(actor: User, ticket: Ticket, *, reason: str) -> Ticket:
     change.add(Kind.REOPENED, field_name="status", old=ticket.status, new=Status.OPEN, note=reason)
     ticket.status = Status.OPEN
     ticket.reopen_count += 1
+    # The old resolution did not hold; it stays in the timeline, not on the ticket.
     ticket.resolved_at = None
-    _touch(ticket, "status", "reopen_count", "resolved_at")
+    ticket.resolution_code = ""
+    ticket.resolution = ""
+    _touch(ticket, "status", "reopen_count", "resolved_at", "resolution_code", "resolution")
     change.commit("ticket.reopened", reason=reason)
     return ticket
 

@@ -75,19 +75,10 @@ def test_unreadable_bodies_get_400(cast, request_args, status):
     assert_json_error(response, status)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Django's HTML 404 answers paths no router knows; a JSON 404 for /api/ needs a "
-    "catch-all route or middleware (settings/urls are outside this change)",
-)
 def test_unknown_api_path_is_a_json_404(cast):
     assert_json_error(client_for(cast, cast.lina).get("/api/v1/no-such-thing"), 404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="django-ninja answers a wrong method with a plain-text 405 'Method not allowed'",
-)
 def test_wrong_method_is_a_json_405(cast, ticket):
     response = client_for(cast, cast.lina).put(
         f"/api/v1/tickets/{ticket.number}", {}, content_type="application/json"

@@ -137,9 +137,13 @@ def test_customer_cannot_open_a_ticket_for_another_customer(cast):
         services.create_ticket(cast.alice, title="x", organization=cast.globex)
 
 
-def test_customer_requester_is_always_the_customer_themself(cast):
-    ticket = services.create_ticket(cast.alice, title="x", requester=cast.alice2)
-    assert ticket.requester == cast.alice
+def test_customer_opens_tickets_in_their_own_name(cast):
+    assert services.create_ticket(cast.alice, title="x").requester == cast.alice
+    assert (
+        services.create_ticket(cast.alice, title="y", requester=cast.alice).requester == cast.alice
+    )
+    with refused(NotAllowed, "in their own name"):
+        services.create_ticket(cast.alice, title="z", requester=cast.alice2)
 
 
 @pytest.mark.parametrize("field", ["priority", "team", "assignee"])
@@ -308,3 +312,16 @@ def test_creation_writes_one_created_event_and_one_audit_row(cast):
         "priority": ticket.priority,
         "tags": ["gl"],
     }
+
+
+def test_a_phoned_in_ticket_given_to_a_team_and_agent_shows_that_in_its_timeline(cast):
+    ticket = services.create_ticket(
+        cast.lina, title="Payroll run fails", organization=cast.acme, channel="phone",
+        team=cast.l1_desk, assignee=cast.lina,
+    )  # fmt: skip
+    events = list(ticket.events.order_by("id").values_list("kind", "field", "new_value"))
+    assert events == [
+        ("created", "", ticket.number),
+        ("assigned", "team", str(cast.l1_desk)),
+        ("assigned", "assignee", str(cast.lina)),
+    ]

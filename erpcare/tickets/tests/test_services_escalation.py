@@ -126,3 +126,17 @@ def test_agent_cannot_escalate_a_ticket_they_cannot_see(cast):
     globex = services.create_ticket(cast.bob, title="POS")
     with refused(NotFound, "Ticket not found"):
         services.escalate_ticket(cast.vera, globex, tier=2, reason="x")
+
+
+def test_escalation_puts_work_in_progress_back_in_the_queue_of_the_new_tier(cast, ticket):
+    services.transition_ticket(cast.lina, ticket, to=Status.IN_PROGRESS)
+    services.escalate_ticket(cast.lina, reload(ticket), tier=2, reason="needs a DBA")
+    assert (reload(ticket).status, reload(ticket).assignee) == (Status.OPEN, None)
+
+
+def test_escalation_to_a_named_engineer_keeps_the_work_in_progress(cast, ticket):
+    services.transition_ticket(cast.lina, ticket, to=Status.IN_PROGRESS)
+    services.escalate_ticket(
+        cast.lina, reload(ticket), tier=2, reason="eric knows it", assignee=cast.eric
+    )
+    assert (reload(ticket).status, reload(ticket).assignee) == (Status.IN_PROGRESS, cast.eric)

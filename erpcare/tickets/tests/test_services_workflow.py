@@ -147,6 +147,7 @@ def test_customer_reopens_within_the_window(cast):
         services.transition_ticket(cast.alice, ticket, to=Status.OPEN, note="Still fails")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.reopen_count, ticket.resolved_at) == ("open", 1, None)
+    assert (ticket.resolution_code, ticket.resolution) == ("", "")  # it did not hold
     event = TicketEvent.objects.get(ticket=ticket, kind="reopened")
     assert (event.note, event.actor) == ("Still fails", cast.alice)
 

@@ -21,6 +21,7 @@ from erpcare.core.errors import NotFound
 from erpcare.core.htmx import render_page_or_partial
 from erpcare.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
 from erpcare.tickets.services import get_ticket_for
+from erpcare.tickets.services.access import CUSTOMER_EVENT_KINDS
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
@@ -28,15 +29,7 @@ MAX_PAGE = 10_000
 # is read through the API, which pages it.
 TIMELINE_LIMIT = 1000
 
-# What a customer sees of a ticket's history besides the public replies: the steps of
-# the workflow, not the desk's internal moves (assignment, escalation reasons).
-PUBLIC_EVENT_KINDS = (
-    TicketEvent.Kind.CREATED,
-    TicketEvent.Kind.STATUS,
-    TicketEvent.Kind.REOPENED,
-    TicketEvent.Kind.ATTACHED,
-    TicketEvent.Kind.MERGED,
-)
+PUBLIC_EVENT_KINDS = CUSTOMER_EVENT_KINDS
 
 View = Callable[..., HttpResponseBase]
 

@@ -35,7 +35,7 @@ from erpcare.tickets.forms import (
     QueueFilterForm,
     TransitionForm,
 )
-from erpcare.tickets.models import TRANSITIONS, Status, Ticket
+from erpcare.tickets.models import TRANSITIONS, Channel, Status, Ticket
 from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 from erpcare.tickets.views.common import (
     attachments_of,
@@ -220,7 +220,9 @@ def _run_action(
 @require_POST
 def comment(request: HttpRequest, number: str) -> HttpResponse:
     def perform(user: User, ticket: Ticket, data: dict[str, Any]) -> tuple[str, None]:
-        services.add_comment(user, ticket, body=data["body"], internal=data["internal"])
+        services.add_comment(
+            user, ticket, body=data["body"], internal=data["internal"], channel=Channel.WEB
+        )
         if data["internal"]:
             return _("Internal note added."), None
         return _("Reply sent."), None
