@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from erpcare.core.errors import ActionError
+from erpcare.core.pagination import MAX_PAGE, page_of
 from erpcare.core.schemas import ERRORS
 from erpcare.customers.services import (
     get_erp_instance_for,
@@ -39,10 +40,29 @@ class ErpInstanceOut(Schema):
         return obj.organization.code  # type: ignore[attr-defined]
 
 
-@router.get("/customers", response={200: list[OrganizationOut], **ERRORS})
-def list_customers(request: HttpRequest) -> object:
-    """Customers the caller may see (a customer user sees only their own)."""
-    return list(visible_organizations(request.user).order_by("name")[:500])  # type: ignore[arg-type]
+class OrganizationPageOut(Schema):
+    items: list[OrganizationOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class ErpInstancePageOut(Schema):
+    items: list[ErpInstanceOut]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+@router.get("/customers", response={200: OrganizationPageOut, **ERRORS})
+def list_customers(
+    request: HttpRequest,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(100, ge=1, le=500),
+) -> object:
+    """Customers the caller may see (a customer user sees only their own), by name."""
+    customers = visible_organizations(request.user).order_by("name", "id")  # type: ignore[arg-type]
+    return page_of(customers, page, page_size)
 
 
 @router.get("/customers/{code}", response={200: OrganizationOut, **ERRORS})
@@ -50,14 +70,19 @@ def get_customer(request: HttpRequest, code: str) -> object:
     return get_organization_for(request.user, code)  # type: ignore[arg-type]
 
 
-@router.get("/erp-instances", response={200: list[ErpInstanceOut], **ERRORS})
-def list_erp_instances(request: HttpRequest, customer: str | None = None) -> object:
+@router.get("/erp-instances", response={200: ErpInstancePageOut, **ERRORS})
+def list_erp_instances(
+    request: HttpRequest,
+    customer: str | None = None,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(100, ge=1, le=500),
+) -> object:
     queryset = visible_erp_instances(request.user).select_related("organization")  # type: ignore[arg-type]
     if customer:
         if "\x00" in customer:
             raise ActionError(_("Filters cannot contain NUL characters."))
         queryset = queryset.filter(organization__code=customer)
-    return list(queryset.order_by("organization__name", "name")[:500])
+    return page_of(queryset.order_by("organization__name", "name", "id"), page, page_size)
 
 
 @router.get("/erp-instances/{instance_id}", response={200: ErpInstanceOut, **ERRORS})

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from erpcare.accounts.models import User
 from erpcare.core.errors import ActionError, NotFound
+from erpcare.core.pagination import page_of
 from erpcare.core.schemas import ERRORS
 from erpcare.tickets import services
 from erpcare.tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
@@ -74,18 +75,8 @@ def list_tickets(request: HttpRequest, query: Query[TicketListQuery]) -> Any:
     """Tickets the caller may see, newest first, filtered and paginated."""
     filters = TicketFilters(**query.dict(exclude={"page", "page_size"}))
     queryset = filter_tickets(request.user, filters)  # type: ignore[arg-type]
-    offset = (query.page - 1) * query.page_size
-    rows = list(
-        queryset.select_related("organization", "team", "assignee").prefetch_related("tags")[
-            offset : offset + query.page_size + 1
-        ]
-    )
-    return {
-        "items": rows[: query.page_size],
-        "page": query.page,
-        "page_size": query.page_size,
-        "has_next": len(rows) > query.page_size,
-    }
+    queryset = queryset.select_related("organization", "team", "assignee").prefetch_related("tags")
+    return page_of(queryset, query.page, query.page_size)
 
 
 @router.post("", response={201: TicketOut, **ERRORS})
@@ -143,17 +134,6 @@ def update_ticket(request: HttpRequest, ref: str, payload: TicketUpdateIn) -> An
     return _detail(ticket.pk)
 
 
-def _page(queryset: QuerySet[Any], page: int, page_size: int) -> dict[str, Any]:
-    offset = (page - 1) * page_size
-    rows = list(queryset[offset : offset + page_size + 1])
-    return {
-        "items": rows[:page_size],
-        "page": page,
-        "page_size": page_size,
-        "has_next": len(rows) > page_size,
-    }
-
-
 def _visible_comments(request: HttpRequest, ticket: Ticket) -> QuerySet[Comment]:
     comments = Comment.objects.filter(ticket=ticket).select_related("author")
     if request.user.is_customer:  # type: ignore[union-attr]
@@ -170,7 +150,7 @@ def list_comments(
 ) -> Any:
     """Replies and, for staff, internal notes, oldest first."""
     ticket = _ticket(request, ref)
-    return _page(_visible_comments(request, ticket), page, page_size)
+    return page_of(_visible_comments(request, ticket), page, page_size)
 
 
 @router.post("/{ref}/comments", response={201: CommentOut, **ERRORS})

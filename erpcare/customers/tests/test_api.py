@@ -15,7 +15,7 @@ def client_for(cast, user):
 
 
 def test_customer_list_shape_and_order(cast):
-    body = client_for(cast, cast.mona).get("/api/v1/customers").json()
+    body = client_for(cast, cast.mona).get("/api/v1/customers").json()["items"]
     assert body == [
         {"code": "acme", "name": "Acme 制造", "tier": "vip", "time_zone": "Asia/Shanghai",
          "is_active": True},
@@ -47,7 +47,7 @@ def test_unknown_customer_is_404(cast, code):
 
 
 def test_erp_instance_list_shape(cast):
-    body = client_for(cast, cast.alice).get("/api/v1/erp-instances").json()
+    body = client_for(cast, cast.alice).get("/api/v1/erp-instances").json()["items"]
     assert body == [
         {
             "id": cast.acme_erp.pk,
@@ -66,11 +66,11 @@ def test_erp_instances_ordered_by_customer_then_name_and_filtered(cast):
     ErpInstance.objects.create(organization=cast.acme, name="Acme SAP QAS", product="sap",
                                environment="test")  # fmt: skip
     client = client_for(cast, cast.lina)
-    names = [i["name"] for i in client.get("/api/v1/erp-instances").json()]
+    names = [i["name"] for i in client.get("/api/v1/erp-instances").json()["items"]]
     assert names == ["Acme SAP PRD", "Acme SAP QAS", "Globex Odoo"]
-    globex = client.get("/api/v1/erp-instances?customer=globex").json()
+    globex = client.get("/api/v1/erp-instances?customer=globex").json()["items"]
     assert [i["name"] for i in globex] == ["Globex Odoo"]
-    assert client.get("/api/v1/erp-instances?customer=nobody").json() == []
+    assert client.get("/api/v1/erp-instances?customer=nobody").json()["items"] == []
 
 
 def test_erp_instance_filter_with_nul_is_400(cast):
@@ -101,3 +101,14 @@ def test_erp_instance_id_must_be_a_number(cast):
 def test_erp_instance_out_of_scope_is_404(cast):
     response = client_for(cast, cast.alice).get(f"/api/v1/erp-instances/{cast.globex_erp.pk}")
     assert response.status_code == 404
+
+
+def test_customer_lists_are_paged(cast):
+    client = client_for(cast, cast.mona)
+    first = client.get("/api/v1/customers?page_size=1").json()
+    second = client.get("/api/v1/customers?page_size=1&page=2").json()
+    assert ([c["code"] for c in first["items"]], first["has_next"]) == (["acme"], True)
+    assert ([c["code"] for c in second["items"]], second["has_next"]) == (["globex"], False)
+    assert client.get("/api/v1/customers?page_size=501").status_code == 422
+    instances = client.get("/api/v1/erp-instances?page_size=1&page=2").json()
+    assert (len(instances["items"]), instances["has_next"]) == (1, False)

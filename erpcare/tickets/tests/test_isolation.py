@@ -342,20 +342,23 @@ def test_actions_refuse_tickets_out_of_the_actors_scope_as_not_found(cast, world
 
 def test_customer_sees_only_own_organization_and_instances(cast, world):
     client = client_for(cast, cast.alice)
-    assert [c["code"] for c in client.get("/api/v1/customers").json()] == ["acme"]
+    assert [c["code"] for c in client.get("/api/v1/customers").json()["items"]] == ["acme"]
     assert client.get("/api/v1/customers/globex").status_code == 404
-    instances = client.get("/api/v1/erp-instances").json()
+    instances = client.get("/api/v1/erp-instances").json()["items"]
     assert [i["id"] for i in instances] == [cast.acme_erp.pk]
-    assert client.get("/api/v1/erp-instances?customer=globex").json() == []
+    assert client.get("/api/v1/erp-instances?customer=globex").json()["items"] == []
     assert client.get(f"/api/v1/erp-instances/{cast.globex_erp.pk}").status_code == 404
 
 
 def test_agent_sees_the_customers_their_teams_serve(cast, world):
     vera = client_for(cast, cast.vera)
     lina = client_for(cast, cast.lina)
-    assert [c["code"] for c in vera.get("/api/v1/customers").json()] == ["acme"]
+    assert [c["code"] for c in vera.get("/api/v1/customers").json()["items"]] == ["acme"]
     assert vera.get(f"/api/v1/erp-instances/{cast.globex_erp.pk}").status_code == 404
-    assert sorted(c["code"] for c in lina.get("/api/v1/customers").json()) == ["acme", "globex"]
+    assert sorted(c["code"] for c in lina.get("/api/v1/customers").json()["items"]) == [
+        "acme",
+        "globex",
+    ]
     assert lina.get(f"/api/v1/erp-instances/{cast.globex_erp.pk}").status_code == 200
 
 
