@@ -48,6 +48,7 @@ APP_ROOT = ROOT  # the checkout whose erpcare package is served (--app-root for 
 PEERS_DIR = Path(os.environ.get("ERPCARE_PEERS_DIR", "/work/shared/peers"))
 THREADS, CONNS, WRK_TIMEOUT = 2, 16, "10s"
 MAX_DURATION = 30  # every load run is bounded
+PG_POSTMASTER = 0  # pid of the bench's private PostgreSQL, when we use one
 NICE = 0  # --nice: priority of everything we start (and of its scheduler autogroup)
 FOREIGN_LIMIT = 0.15  # cores used by other processes during a run before it is repeated
 MARK_START = "<!-- bench:generated:start -->"
@@ -146,6 +147,8 @@ def pg_pids(dbname: str | None) -> list[int]:
     """Backends of our bench database plus the cluster's own helper processes."""
     if not dbname:
         return []
+    if PG_POSTMASTER:  # our private cluster: all of it works for us
+        return tree(PG_POSTMASTER)
     out = []
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
@@ -247,15 +250,21 @@ def port_free(port: int) -> bool:
         return True
 
 
+SERVER = {"workers": 2, "worker_class": "sync", "threads": 1}  # the peer's setup
+
+
 class Server:
-    """gunicorn, 2 sync workers, like the peer; always stopped by PID."""
+    """gunicorn, 2 sync workers by default (as the peer); always stopped by PID."""
 
     def __init__(self, py: str, port: int, env: dict, log: Path) -> None:
         self.cmd = [
             py, "-m", "gunicorn", "erpcare.wsgi:application",
-            "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
+            "-w", str(SERVER["workers"]), "-k", SERVER["worker_class"],
+            "-b", f"127.0.0.1:{port}",
             "--timeout", "120", "--graceful-timeout", "2", "--log-level", "warning",
         ]  # fmt: skip
+        if SERVER["worker_class"] == "gthread":
+            self.cmd += ["--threads", str(SERVER["threads"])]
         self.port, self.env, self.log, self.proc = port, env, log, None
 
     def start(self) -> int:
@@ -398,17 +407,47 @@ def venv_python() -> str:
     return str(py) if py.exists() else sys.executable
 
 
+def pg_env(args) -> dict:
+    """Environment for scripts/pg.sh that selects the bench's private cluster."""
+    return dict(
+        os.environ, PGPORT=str(args.pg_port), PGDATA_DIR=str(WORK / "pg"),
+        PGDATABASE_NAME="erpcare_bench",
+    )  # fmt: skip
+
+
 def pg_url(args) -> tuple[str, bool]:
-    """(DATABASE_URL of the bench database, whether we started the server)."""
+    """(DATABASE_URL of the bench database, whether we started its server).
+
+    Default: a private PostgreSQL cluster of the bench (scripts/pg.sh with its data in
+    bench/.work/pg on port --pg-port), so other users of the project's cluster (test runs)
+    do not share our server; it runs in its own session (scheduler autogroup) and is
+    stopped at the end if this run started it. --pg-url uses an existing server instead.
+    """
     url = args.pg_url or os.environ.get("BENCH_DATABASE_URL", "")
     if not url and os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
         url = os.environ["DATABASE_URL"]
     if url:
         return url, False
     pg = ROOT / "scripts" / "pg.sh"
-    running = subprocess.run([str(pg), "status"], capture_output=True).returncode == 0
-    env = dict(os.environ, PGDATABASE_NAME="erpcare_bench")
-    out = subprocess.run([str(pg), "start"], env=env, capture_output=True, text=True, check=True)
+    env = pg_env(args)
+    running = subprocess.run([str(pg), "status"], env=env, capture_output=True).returncode == 0
+    if not running and not port_free(args.pg_port):
+        raise SystemExit(f"port {args.pg_port} is taken by another server: pass --pg-port")
+    conf = WORK / "pg" / "postgresql.conf"
+    if conf.exists() and f"port = {args.pg_port}" not in conf.read_text():
+        raise SystemExit(f"{WORK / 'pg'} was made for another port: remove it or pass that port")
+    say(f"[pg] {'using' if running else 'starting'} the bench's PostgreSQL on port {args.pg_port}")
+    out = subprocess.run(
+        ["setsid", str(pg), "start"], env=env, capture_output=True, text=True, check=True
+    )
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        postmaster = int((WORK / "pg" / "postmaster.pid").read_text().split()[0])
+        global PG_POSTMASTER
+        PG_POSTMASTER = postmaster
+        set_autogroup_nice(postmaster)
+        for pid in [postmaster, *children(postmaster)]:
+            if NICE:
+                os.setpriority(os.PRIO_PROCESS, pid, NICE)
     return out.stdout.strip().splitlines()[-1], not running
 
 
@@ -485,6 +524,13 @@ def app_version() -> str:
     return label if APP_ROOT == ROOT else f"{label} ({APP_ROOT})"
 
 
+def server_label() -> str:
+    label = f"gunicorn -w {SERVER['workers']} -k {SERVER['worker_class']}"
+    if SERVER["worker_class"] == "gthread":
+        label += f" --threads {SERVER['threads']}"
+    return label
+
+
 def db_name(url: str) -> str | None:
     parts = urllib.parse.urlsplit(url)
     return urllib.parse.unquote(parts.path.lstrip("/")) if parts.scheme != "sqlite" else None
@@ -512,7 +558,7 @@ def measure(db: str, scenario: str, state: dict, py: str, env: dict, args, run_i
     finally:
         server.stop()
     row = dict(
-        run_id=run_id, system="erpcare", db=db, server="gunicorn", scenario=scenario,
+        run_id=run_id, system="erpcare", db=db, server=server_label(), scenario=scenario,
         rep=args.rep, duration_s=args.duration, tickets=state["tickets_total"],
         app=app_version(),
         idle_ms=idle_ms, warm_codes=codes, rss_mib_idle=round(rss_idle, 1),
@@ -814,7 +860,11 @@ def main() -> None:
     ap.add_argument("--reseed", action="store_true", help="drop and seed the databases anew")
     ap.add_argument("--port", type=int, default=8020)
     ap.add_argument("--rep", type=int, default=1, help="repetition number (recorded)")
-    ap.add_argument("--pg-url", default="", help="PostgreSQL DATABASE_URL (default: scripts/pg.sh)")
+    ap.add_argument(
+        "--pg-url", default="",
+        help="use this PostgreSQL DATABASE_URL (default: a private cluster via scripts/pg.sh)",
+    )  # fmt: skip
+    ap.add_argument("--pg-port", type=int, default=54339, help="port of the private cluster")
     ap.add_argument("--write-docs", action="store_true", help="update docs/BENCHMARKS.md")
     ap.add_argument(
         "--attempts", type=int, default=3,
@@ -825,6 +875,9 @@ def main() -> None:
         help="run server, wrk and our PostgreSQL backends at this priority (e.g. -10 on a "
         "shared machine; negative values need root)",
     )  # fmt: skip
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (peer: 2)")
+    ap.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    ap.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     ap.add_argument("--prepare-only", action="store_true", help="seed, do not measure")
     ap.add_argument(
         "--snapshot", action="store_true",
@@ -841,6 +894,7 @@ def main() -> None:
     )  # fmt: skip
     args = ap.parse_args()
     args.duration = max(1, min(MAX_DURATION, args.duration))
+    SERVER.update(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
     global APP_ROOT
     APP_ROOT = snapshot_head() if args.snapshot else args.app_root.resolve()
     if not (APP_ROOT / "erpcare" / "settings.py").exists():
@@ -884,8 +938,16 @@ def main() -> None:
                 peer_rows[db] = peer_harness(db, states[db], py, env, args)
     finally:
         if stop_pg:
-            subprocess.run([str(ROOT / "scripts" / "pg.sh"), "stop"], check=False)
-    text = report(rows, states, peer_rows, args, versions(py, states))
+            say("[pg] stopping the bench's PostgreSQL")
+            subprocess.run([str(ROOT / "scripts" / "pg.sh"), "stop"], env=pg_env(args), check=False)
+    vers = versions(py, states)
+    vers["server"] = f"{server_label()} on 127.0.0.1, serving {app_version()}"
+    vers["load"] = f"wrk -t{THREADS} -c{CONNS} -d{args.duration}s --timeout {WRK_TIMEOUT}"
+    if args.nice:
+        vers["priority"] = (
+            f"nice {args.nice} (process and autogroup) for server, wrk and our PG backends"
+        )
+    text = report(rows, states, peer_rows, args, vers)
     (WORK / "report.md").write_text(text + "\n", encoding="utf-8")
     say("\n" + text)
     if args.write_docs:
