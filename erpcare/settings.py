@@ -188,6 +188,8 @@ ERPCARE_ATTACHMENT_TYPES = env_list(
 ERPCARE_REOPEN_WINDOW_DAYS = env_int("ERPCARE_REOPEN_WINDOW_DAYS", 14, minimum=0)
 ERPCARE_AUTO_CLOSE_DAYS = env_int("ERPCARE_AUTO_CLOSE_DAYS", 7, minimum=1)
 ERPCARE_API_TOKEN_DAYS = env_int("ERPCARE_API_TOKEN_DAYS", 365, minimum=1)
+# How long a web process may trust a bearer token it has checked (0: check every request).
+ERPCARE_API_AUTH_CACHE_SECONDS = env_int("ERPCARE_API_AUTH_CACHE_SECONDS", 10, minimum=0)
 
 TASKS = {
     "default": {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -140,11 +141,42 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
+        transaction.on_commit(forget_cached_tokens)
         record(actor=actor, action="token.revoked", target=token, data={"user": token.user.email})
+
+
+# Successful token look-ups, per process: {sha256(raw token): (valid until, token expiry, user)}.
+# A busy API client sends the same token many times a second; this saves the look-up query
+# on all but one request per ERPCARE_API_AUTH_CACHE_SECONDS. Revoking a token clears it in
+# this process at once; other processes stop accepting it within that many seconds.
+_token_cache: dict[str, tuple[float, datetime, User]] = {}
+_TOKEN_CACHE_MAX = 2048
+
+
+def forget_cached_tokens() -> None:
+    _token_cache.clear()
 
 
 def user_for_token(raw: str) -> User | None:
     """The active user a bearer token belongs to, or None for any invalid token."""
+    ttl = settings.ERPCARE_API_AUTH_CACHE_SECONDS
+    key = _digest(raw)
+    cached = _token_cache.get(key) if ttl else None
+    if cached is not None:
+        valid_until, expires_at, cached_user = cached
+        if time.monotonic() < valid_until and clock.now() < expires_at:
+            return cached_user
+        _token_cache.pop(key, None)
+    found = _look_up_token(raw)
+    if found is not None and ttl:
+        if len(_token_cache) >= _TOKEN_CACHE_MAX:
+            _token_cache.clear()
+        token_expiry = found._erpcare_token_expires_at  # type: ignore[attr-defined]
+        _token_cache[key] = (time.monotonic() + ttl, token_expiry, found)
+    return found
+
+
+def _look_up_token(raw: str) -> User | None:
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
@@ -163,4 +195,5 @@ def user_for_token(raw: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.user._erpcare_token_expires_at = token.expires_at  # type: ignore[attr-defined]
     return token.user

@@ -103,7 +103,8 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
         assignee=lookups.staff_by_email(payload.assignee),
         tags=payload.tags,
     )
-    return HttpStatus(201, _detail(ticket.pk))
+    # Every relation is already on the object; only the tags need reading back.
+    return HttpStatus(201, _with_tags(ticket))
 
 
 @router.get("/{ref}", response={200: TicketOut, **ERRORS})

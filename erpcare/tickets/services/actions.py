@@ -44,6 +44,7 @@ from erpcare.tickets.models import (
     Urgency,
     priority_for,
 )
+from erpcare.tickets.models.ticket import agent_team_scope
 from erpcare.tickets.signals import ticket_changed
 
 MAX_TITLE = 200
@@ -190,7 +191,9 @@ def _team_serves(team: Team, organization_id: int) -> bool:
 
 
 def _can_see(user: User, ticket: Ticket) -> bool:
-    return user.sees_all_tickets or Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
+    if user.sees_all_tickets or (user.is_agent and agent_team_scope(user)[1]):
+        return True  # their scope is every ticket: no query needed
+    return Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
 
 
 def _lock(actor: User, ticket: Ticket) -> Ticket:
