@@ -135,6 +135,11 @@ def busy_jiffies() -> int:
     return user + nice + system + irq + softirq + steal
 
 
+def steal_jiffies() -> int:
+    """Time the hypervisor gave our vCPUs to someone else (part of "other" below)."""
+    return int(Path("/proc/stat").read_text().split("\n", 1)[0].split()[8])
+
+
 def proc_jiffies(pid: int) -> int:
     try:
         st = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -177,7 +182,7 @@ class CpuMeter:
         )
 
     def __enter__(self) -> CpuMeter:
-        self.t0, self.busy0 = time.time(), busy_jiffies()
+        self.t0, self.busy0, self.steal0 = time.time(), busy_jiffies(), steal_jiffies()
         self.server0, self.pg0 = self._ours()
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.child0 = ru.ru_utime + ru.ru_stime
@@ -195,6 +200,7 @@ class CpuMeter:
             "postgres": round(pg_s / secs, 2),
             "wrk": round(wrk_s / secs, 2),
             "foreign": round(max(0.0, total - server_s - pg_s - wrk_s) / secs, 2),
+            "steal": round((steal_jiffies() - self.steal0) / CLK_TCK / secs, 2),
         }
 
 
@@ -563,7 +569,7 @@ def measure(db: str, scenario: str, state: dict, py: str, env: dict, args, run_i
         app=app_version(),
         idle_ms=idle_ms, warm_codes=codes, rss_mib_idle=round(rss_idle, 1),
         rss_mib_peak=round(sampler.peak, 1), busy_cores_before=quiet, cpu_cores=cpu.cores,
-        nice=args.nice,
+        nice=args.nice, tag=args.tag,
         ts=time.strftime("%Y-%m-%dT%H:%M:%S"), **r,
     )  # fmt: skip
     with (WORK / "results.jsonl").open("a") as f:
@@ -724,6 +730,15 @@ def versions(py: str, states: dict) -> dict:
     return v
 
 
+def cpu_ms(r: dict) -> float | None:
+    """CPU time of the server and PostgreSQL per completed request: less sensitive to
+    other load on the machine than req/s (which also counts waiting)."""
+    c = r.get("cpu_cores") or {}
+    if not r.get("rps") or "server" not in c:
+        return None
+    return round((c["server"] + c["postgres"]) / r["rps"] * 1000, 1)
+
+
 def errors_cell(r: dict) -> str:
     other = sum(a["errors"] for a in r.get("other_attempts", []))
     return f"{r['errors']} ({other} in a discarded attempt)" if other else str(r["errors"])
@@ -772,15 +787,15 @@ def report(rows: list[dict], states: dict, peer_rows: dict, args, vers: dict) ->
         out += [f"### {label}, {fmt(states[db]['tickets_seeded'])} tickets", ""]
         out += [
             "| scenario | request | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | idle ms"
-            " | peak RSS MiB | cores: server / pg / wrk / other |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            " | peak RSS MiB | CPU ms/req | cores: server / pg / wrk / other |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in (r for r in rows if r["db"] == db):
             out.append(
                 f"| {r['scenario']} | `{SCENARIOS[r['scenario']][0]}` | **{fmt(r['rps'])}** | "
                 f"{fmt(r['p50_ms'])} | {fmt(r['p90_ms'])} | {fmt(r['p99_ms'])} | "
                 f"{fmt(r['max_ms'])} | {errors_cell(r)} | {fmt(r['idle_ms'])} | "
-                f"{fmt(r['rss_mib_peak'])} | {cores(r)} |"
+                f"{fmt(r['rss_mib_peak'])} | {fmt(cpu_ms(r))} | {cores(r)} |"
             )
         out.append("")
         if peer_rows.get(db):
@@ -878,6 +893,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (peer: 2)")
     ap.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     ap.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    ap.add_argument("--tag", default="", help="label stored with the rows (A/B series)")
     ap.add_argument("--prepare-only", action="store_true", help="seed, do not measure")
     ap.add_argument(
         "--snapshot", action="store_true",

@@ -228,7 +228,42 @@ def seed(tickets: int) -> dict:
         "total_seconds": round(time.perf_counter() - t0, 2),
         "customers": corpus.CUSTOMERS,
         "teams": len(teams),
+        # the seeded state, restored before every later run (restore())
+        "max_ticket_id": Ticket.objects.order_by("-id").values_list("id", flat=True).first(),
+        "max_audit_id": _max_id("audit_auditentry"),
+        "number_year": year,
     }
+
+
+def _max_id(table: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - a constant
+        return int(c.fetchone()[0])
+
+
+def restore(meta: dict) -> int:
+    """Delete what earlier runs added (tickets created through the API, their events and
+    audit entries) so that every run measures the same seeded data set."""
+    from django.db import connection, transaction
+
+    from erpcare.tickets.models import Ticket, TicketNumberSequence
+
+    top = meta["max_ticket_id"]
+    extra = Ticket.objects.filter(id__gt=top)
+    n = extra.count()
+    if n:
+        with transaction.atomic():
+            extra.delete()  # cascades to events, comments, links, tags, watchers
+            with connection.cursor() as c:  # the audit trail is append-only for the app
+                c.execute("DELETE FROM audit_auditentry WHERE id > %s", [meta["max_audit_id"]])
+            TicketNumberSequence.objects.filter(prefix="INC", year=meta["number_year"]).update(
+                last=meta["tickets_seeded"]
+            )
+        with connection.cursor() as c:
+            c.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return n
 
 
 def token_state() -> dict:
@@ -302,6 +337,10 @@ def main() -> None:
             state["seeded_now"] = True
         else:
             state["seeded_now"] = False
+            if "max_ticket_id" in meta:
+                removed = restore(meta)
+                if removed:
+                    log(f"restored the seeded data set: removed {removed} tickets of earlier runs")
     else:
         import django
 
