@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,23 +11,14 @@ from erpcare.core import clock
 from erpcare.core.errors import ActionError, Conflict, NotAllowed, NotFound
 from erpcare.tickets import services
 from erpcare.tickets.models import Comment, Status, Ticket, TicketEvent
+from erpcare.tickets.tests.helpers import state_checks
 
 pytestmark = pytest.mark.django_db
 
 WATCHED = (Ticket, TicketEvent, Comment, AuditEntry)
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
-
-def db_state():
-    return {m._meta.label: list(m.objects.order_by("pk").values()) for m in WATCHED}
-
-
-@contextmanager
-def refused(error, match):
-    before = db_state()
-    with pytest.raises(error, match=match):
-        yield
-    assert db_state() == before
+db_state, refused = state_checks(*WATCHED)
 
 
 @pytest.fixture

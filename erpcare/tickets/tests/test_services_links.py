@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
 from erpcare.audit.models import AuditEntry
 from erpcare.core.errors import ActionError, Conflict, NotAllowed, NotFound
 from erpcare.tickets import services
 from erpcare.tickets.models import Ticket, TicketEvent, TicketLink
+from erpcare.tickets.tests.helpers import state_checks
 
 pytestmark = pytest.mark.django_db
 
 WATCHED = (Ticket, TicketEvent, TicketLink, AuditEntry)
 
-
-def db_state():
-    return {m._meta.label: list(m.objects.order_by("pk").values()) for m in WATCHED}
-
-
-@contextmanager
-def refused(error, match):
-    before = db_state()
-    with pytest.raises(error, match=match):
-        yield
-    assert db_state() == before
+db_state, refused = state_checks(*WATCHED)
 
 
 @pytest.fixture

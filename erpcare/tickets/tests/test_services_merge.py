@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -19,6 +17,7 @@ from erpcare.tickets.models import (
     TicketEvent,
     TicketLink,
 )
+from erpcare.tickets.tests.helpers import state_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +31,7 @@ WATCHED = (
     Ticket.watchers.through,
 )
 
-
-def db_state():
-    return {m._meta.label: list(m.objects.order_by("pk").values()) for m in WATCHED}
-
-
-@contextmanager
-def refused(error, match):
-    before = db_state()
-    with pytest.raises(error, match=match):
-        yield
-    assert db_state() == before
+db_state, refused = state_checks(*WATCHED)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from erpcare.core import clock
 from erpcare.core.errors import ActionError, Conflict, NotAllowed, NotFound
 from erpcare.tickets import services
 from erpcare.tickets.models import TRANSITIONS, Status, Ticket, TicketEvent
+from erpcare.tickets.tests.helpers import state_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +24,7 @@ FORBIDDEN = [
     (old, new) for old in Status.values for new in Status.values if new not in TRANSITIONS[old]
 ]
 
-
-def db_state():
-    return {m._meta.label: list(m.objects.order_by("pk").values()) for m in WATCHED}
-
-
-@contextmanager
-def refused(error, match):
-    before = db_state()
-    with pytest.raises(error, match=match):
-        yield
-    assert db_state() == before
+db_state, refused = state_checks(*WATCHED)
 
 
 def ticket_in(cast, status, *, resolved_at=None):
