@@ -89,7 +89,7 @@ def cmd_report(a: argparse.Namespace) -> None:
         ea, eb = sum(r["errors"] for r in ra), sum(r["errors"] for r in rb)
         print(
             f"| {db} | {sc} | {len(ra)}/{len(rb)} | {qa:.1f} | {qb:.1f} | {qb / qa:.2f} | "
-            f"{pa:.0f} | {pb:.0f} | {ca} | {cb} | {cb / ca:.2f} | {ea} / {eb} |"
+            f"{pa:.0f} | {pb:.0f} | {ca:.1f} | {cb:.1f} | {cb / ca:.2f} | {ea} / {eb} |"
         )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -106,6 +107,8 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8021)
     ap.add_argument("--pg-url", default="")
     ap.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    ap.add_argument("--app-root", type=Path, help="serve another checkout (see run.py)")
+    ap.add_argument("--nice", type=int, default=0, help="see run.py --nice")
     args = ap.parse_args()
     if args.analyse:
         print(analyse(args.analyse))
@@ -121,6 +124,12 @@ def main() -> None:
         raise SystemExit(f"no prepared {args.db} database: run bench/run.py --db {args.db} first")
     url = json.loads(meta.read_text())["url"]
     url = args.pg_url or url
+    if args.app_root:
+        run.APP_ROOT = args.app_root.resolve()
+    if args.nice:
+        run.NICE = args.nice
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)
+        run.set_autogroup_nice("self")
     py = run.venv_python()
     env = run.server_env(url)
     state = run.parse_state(
@@ -156,7 +165,7 @@ def main() -> None:
         server.stop()
     print(
         f"{args.db} {args.scenario}: {result.get('rps')} req/s, p99 {result.get('p99_ms')} ms "
-        f"under py-spy ({args.rate} Hz, {len(workers)} workers)\n"
+        f"under py-spy ({args.rate} Hz, {len(workers)} workers; app {run.app_version()})\n"
     )
     print(analyse([f for f in files if f.exists()]))
 
