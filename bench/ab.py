@@ -76,8 +76,8 @@ def cmd_report(a: argparse.Namespace) -> None:
     print(f"A/B series {a.tag!r}: medians of n runs each; B/A > 1 is better for req/s,")
     print("< 1 is better for p99 and CPU ms/request.\n")
     print("| db | scenario | n | req/s A | req/s B | B/A | p99 ms A | p99 ms B | "
-          "CPU ms/req A | CPU ms/req B | B/A | errors A / B |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "CPU ms/req A | CPU ms/req B | B/A | errors A / B | calib ms |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     keys = sorted({(db, sc) for db, sc, _ in groups}, key=lambda k: (k[0] != "sqlite", k[1]))
     for db, sc in keys:
         ra, rb = groups.get((db, sc, "A"), []), groups.get((db, sc, "B"), [])
@@ -87,9 +87,11 @@ def cmd_report(a: argparse.Namespace) -> None:
         pa, pb = med(ra, lambda r: r["p99_ms"]), med(rb, lambda r: r["p99_ms"])
         ca, cb = med(ra, run.cpu_ms), med(rb, run.cpu_ms)
         ea, eb = sum(r["errors"] for r in ra), sum(r["errors"] for r in rb)
+        cal = [r["calib_ms"] for r in ra + rb if r.get("calib_ms")]
         print(
             f"| {db} | {sc} | {len(ra)}/{len(rb)} | {qa:.1f} | {qb:.1f} | {qb / qa:.2f} | "
-            f"{pa:.0f} | {pb:.0f} | {ca:.1f} | {cb:.1f} | {cb / ca:.2f} | {ea} / {eb} |"
+            f"{pa:.0f} | {pb:.0f} | {ca:.1f} | {cb:.1f} | {cb / ca:.2f} | {ea} / {eb} | "
+            f"{f'{min(cal)}–{max(cal)}' if cal else '–'} |"
         )
 
 

@@ -224,6 +224,26 @@ def renice_backends(dbname: str | None, nice: int) -> None:
                 os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
+def calibrate() -> float:
+    """Milliseconds for a fixed pure-Python workload (best of 5): how fast this (virtual)
+    machine is right now. Lower is faster. Here it switched between ~28 and ~55 ms: slow
+    after idle periods, fast after some seconds of load (host frequency/scheduling), so it
+    is taken before and right after each load."""
+
+    def work() -> int:
+        d: dict[int, str] = {}
+        for i in range(200_000):
+            d[i % 1000] = str(i)
+        return len(d)
+
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - t)
+    return round(best * 1000, 1)
+
+
 def wait_quiet(label: str, max_wait: int, limit: float = 0.25) -> float:
     """Wait until the machine is idle (< limit cores busy), at most max_wait seconds."""
     t0 = time.time()
@@ -548,6 +568,7 @@ def measure(db: str, scenario: str, state: dict, py: str, env: dict, args, run_i
     wenv["SEED"] = str(args.rep)
     server = Server(py, args.port, env, WORK / f"server-{db}.log")
     quiet = wait_quiet(f"[{db}] {scenario}:", args.quiet_wait)
+    calib_before = calibrate()
     try:
         pid = server.start()
         idle_ms, codes = idle_latency(base, state["auth"], warm)
@@ -563,13 +584,14 @@ def measure(db: str, scenario: str, state: dict, py: str, env: dict, args, run_i
             sampler.join()
     finally:
         server.stop()
+    calib = calibrate()  # right after the load: the speed the run had (see calibrate())
     row = dict(
         run_id=run_id, system="erpcare", db=db, server=server_label(), scenario=scenario,
         rep=args.rep, duration_s=args.duration, tickets=state["tickets_total"],
         app=app_version(),
         idle_ms=idle_ms, warm_codes=codes, rss_mib_idle=round(rss_idle, 1),
         rss_mib_peak=round(sampler.peak, 1), busy_cores_before=quiet, cpu_cores=cpu.cores,
-        nice=args.nice, tag=args.tag,
+        nice=args.nice, tag=args.tag, calib_ms=calib, calib_ms_before=calib_before,
         ts=time.strftime("%Y-%m-%dT%H:%M:%S"), **r,
     )  # fmt: skip
     with (WORK / "results.jsonl").open("a") as f:
@@ -580,6 +602,7 @@ def measure(db: str, scenario: str, state: dict, py: str, env: dict, args, run_i
         f"[{db}] {scenario:14s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
         f"  errors {r['errors']}  idle {idle_ms} ms {codes}  peak RSS {sampler.peak:.0f} MiB"
         f"  cores: server {c['server']} pg {c['postgres']} wrk {c['wrk']} other {c['foreign']}"
+        f"  calib {calib} ms"
         f"{bad}"
     )
     if c["foreign"] > FOREIGN_LIMIT:
@@ -796,6 +819,12 @@ def report(rows: list[dict], states: dict, peer_rows: dict, args, vers: dict) ->
                 f"{fmt(r['p50_ms'])} | {fmt(r['p90_ms'])} | {fmt(r['p99_ms'])} | "
                 f"{fmt(r['max_ms'])} | {errors_cell(r)} | {fmt(r['idle_ms'])} | "
                 f"{fmt(r['rss_mib_peak'])} | {fmt(cpu_ms(r))} | {cores(r)} |"
+            )
+        calib = [r["calib_ms"] for r in rows if r["db"] == db and r.get("calib_ms")]
+        if calib:
+            out.append(
+                f"\nMachine speed during these runs (`calibrate()`, a fixed Python loop; lower "
+                f"is faster): {min(calib)}–{max(calib)} ms."
             )
         out.append("")
         if peer_rows.get(db):
