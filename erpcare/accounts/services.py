@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import secrets
@@ -165,7 +166,10 @@ def user_for_token(raw: str) -> User | None:
     if cached is not None:
         valid_until, expires_at, cached_user = cached
         if time.monotonic() < valid_until and clock.now() < expires_at:
-            return cached_user
+            # A copy per request: what a request caches on its user stays in that request.
+            user = copy.copy(cached_user)
+            user.__dict__.pop("_erpcare_team_scope", None)
+            return user
         _token_cache.pop(key, None)
     found = _look_up_token(raw)
     if found is not None and ttl:

@@ -41,6 +41,15 @@ from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 
 router = Router(tags=["tickets"])
 
+# The columns TicketSummaryOut shows: the list does not load descriptions, resolutions,
+# nor every column of the customer, team and assignee rows.
+SUMMARY_FIELDS = (
+    "id", "number", "type", "title", "status", "priority", "category", "module", "channel",
+    "tier", "created_at", "updated_at", "organization_id", "team_id", "assignee_id",
+    "organization__code", "organization__name", "team__code", "team__name",
+    "assignee__id", "assignee__display_name", "assignee__email",
+)  # fmt: skip
+
 DETAIL_RELATED = ("organization", "erp_instance", "requester", "team", "assignee", "merged_into")
 
 
@@ -75,7 +84,11 @@ def list_tickets(request: HttpRequest, query: Query[TicketListQuery]) -> Any:
     """Tickets the caller may see, newest first, filtered and paginated."""
     filters = TicketFilters(**query.dict(exclude={"page", "page_size"}))
     queryset = filter_tickets(request.user, filters)  # type: ignore[arg-type]
-    queryset = queryset.select_related("organization", "team", "assignee").prefetch_related("tags")
+    queryset = (
+        queryset.select_related("organization", "team", "assignee")
+        .only(*SUMMARY_FIELDS)
+        .prefetch_related("tags")
+    )
     return page_of(queryset, query.page, query.page_size)
 
 
@@ -103,7 +116,10 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
         assignee=lookups.staff_by_email(payload.assignee),
         tags=payload.tags,
     )
-    # Every relation is already on the object; only the tags need reading back.
+    # Every relation is already on the object; only given tags need reading back.
+    if not payload.tags:
+        ticket._prefetched_objects_cache = {"tags": ticket.tags.none()}  # type: ignore[attr-defined]
+        return HttpStatus(201, ticket)
     return HttpStatus(201, _with_tags(ticket))
 
 

@@ -47,7 +47,12 @@ def test_postgres_urls_become_django_settings():
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
         "erp@care", "p/w", "db.example", "5433", "erpcare",
     )  # fmt: skip
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    # Prepared statements after 5 executions, unless turned off (e.g. behind PgBouncer).
+    assert db["OPTIONS"] == {
+        "sslmode": "require", "server_side_binding": True, "prepare_threshold": 5,
+    }  # fmt: skip
+    plain = parse_database_url("postgres://u@h/db?server_side_binding=false", base_dir=Path("/"))
+    assert plain["OPTIONS"] == {}
 
 
 def test_sqlite_urls_are_relative_to_the_base_dir_unless_absolute(tmp_path):
