@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
@@ -17,7 +17,7 @@ from erpcare.core.errors import ActionError, NotFound
 from erpcare.core.pagination import page_of
 from erpcare.core.schemas import ERRORS
 from erpcare.tickets import services
-from erpcare.tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+from erpcare.tickets.models import Status, Ticket
 from erpcare.tickets.schemas import (
     AssignIn,
     AttachmentOut,
@@ -36,7 +36,7 @@ from erpcare.tickets.schemas import (
     TransitionIn,
 )
 from erpcare.tickets.services import lookups
-from erpcare.tickets.services.access import CUSTOMER_EVENT_KINDS
+from erpcare.tickets.services.access import comments_of, events_of, files_of
 from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 
 router = Router(tags=["tickets"])
@@ -55,6 +55,10 @@ DETAIL_RELATED = ("organization", "erp_instance", "requester", "team", "assignee
 
 def _ticket(request: HttpRequest, ref: str, *, for_update: bool = False) -> Ticket:
     return services.get_ticket_for(request.user, ref, for_update=for_update)  # type: ignore[arg-type]
+
+
+def _public_only(request: HttpRequest) -> bool:
+    return bool(request.user.is_customer)  # type: ignore[union-attr]
 
 
 def _detail(ticket_id: int) -> Ticket:
@@ -151,13 +155,6 @@ def update_ticket(request: HttpRequest, ref: str, payload: TicketUpdateIn) -> An
     return _detail(ticket.pk)
 
 
-def _visible_comments(request: HttpRequest, ticket: Ticket) -> QuerySet[Comment]:
-    comments = Comment.objects.filter(ticket=ticket).select_related("author")
-    if request.user.is_customer:  # type: ignore[union-attr]
-        comments = comments.filter(is_internal=False)
-    return comments.order_by("created_at", "id")
-
-
 @router.get("/{ref}/comments", response={200: CommentPageOut, **ERRORS})
 def list_comments(
     request: HttpRequest,
@@ -167,7 +164,7 @@ def list_comments(
 ) -> Any:
     """Replies and, for staff, internal notes, oldest first."""
     ticket = _ticket(request, ref)
-    return page_of(_visible_comments(request, ticket), page, page_size)
+    return page_of(comments_of(ticket, public_only=_public_only(request)), page, page_size)
 
 
 @router.post("/{ref}/comments", response={201: CommentOut, **ERRORS})
@@ -188,19 +185,13 @@ def list_events(request: HttpRequest, ref: str) -> Any:
     """The ticket's history: who changed what, when. Customers see the workflow steps,
     not the desk's internal moves."""
     ticket = _ticket(request, ref)
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
-    if request.user.is_customer:  # type: ignore[union-attr]
-        events = events.filter(is_internal=False, kind__in=CUSTOMER_EVENT_KINDS)
-    return list(events.order_by("created_at", "id")[:1000])
+    return list(events_of(ticket, public_only=_public_only(request))[:1000])
 
 
 @router.get("/{ref}/attachments", response={200: list[AttachmentOut], **ERRORS})
 def list_attachments(request: HttpRequest, ref: str) -> Any:
     ticket = _ticket(request, ref)
-    files = Attachment.objects.filter(ticket=ticket)
-    if request.user.is_customer:  # type: ignore[union-attr]
-        files = files.filter(is_internal=False)
-    return list(files.order_by("created_at", "id")[:500])
+    return list(files_of(ticket, public_only=_public_only(request))[:500])
 
 
 @router.post("/{ref}/attachments", response={201: AttachmentOut, **ERRORS})
@@ -221,10 +212,8 @@ def add_attachment(
 )
 def download_attachment(request: HttpRequest, ref: str, attachment_id: int) -> Any:
     ticket = _ticket(request, ref)
-    files = Attachment.objects.filter(ticket=ticket, pk=attachment_id)
-    if request.user.is_customer:  # type: ignore[union-attr]
-        files = files.filter(is_internal=False)
-    attachment = files.first()
+    files = files_of(ticket, public_only=_public_only(request))
+    attachment = files.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound(_("Attachment not found."))
     return FileResponse(

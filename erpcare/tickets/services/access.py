@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import User
 from erpcare.core.errors import NotFound
-from erpcare.tickets.models import Ticket, TicketEvent, TicketQuerySet
+from erpcare.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketQuerySet
 
 # What a customer sees of a ticket's history besides the replies themselves: the steps of
 # the workflow, not the desk's internal moves (assignment, escalation reasons, links that
@@ -50,3 +51,28 @@ def get_ticket_for(user: User, ref: str | int, *, for_update: bool = False) -> T
         ).get(**lookup)
     except (Ticket.DoesNotExist, ValueError, OverflowError):
         raise NotFound(_("Ticket not found.")) from None
+
+
+# What is said, shown and kept on a ticket, oldest first. ``public_only`` is what a
+# customer may see: no internal notes, no internal files, only CUSTOMER_EVENT_KINDS.
+
+
+def comments_of(ticket: Ticket, *, public_only: bool) -> QuerySet[Comment]:
+    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    if public_only:
+        comments = comments.filter(is_internal=False)
+    return comments.order_by("created_at", "id")
+
+
+def events_of(ticket: Ticket, *, public_only: bool) -> QuerySet[TicketEvent]:
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if public_only:
+        events = events.filter(is_internal=False, kind__in=CUSTOMER_EVENT_KINDS)
+    return events.order_by("created_at", "id")
+
+
+def files_of(ticket: Ticket, *, public_only: bool) -> QuerySet[Attachment]:
+    files = Attachment.objects.filter(ticket=ticket).select_related("uploaded_by")
+    if public_only:
+        files = files.filter(is_internal=False)
+    return files.order_by("created_at", "id")

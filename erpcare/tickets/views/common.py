@@ -21,7 +21,7 @@ from erpcare.core.errors import NotFound
 from erpcare.core.htmx import render_page_or_partial
 from erpcare.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
 from erpcare.tickets.services import get_ticket_for
-from erpcare.tickets.services.access import CUSTOMER_EVENT_KINDS
+from erpcare.tickets.services.access import comments_of, events_of, files_of
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
@@ -29,7 +29,6 @@ MAX_PAGE = 10_000
 # is read through the API, which pages it.
 TIMELINE_LIMIT = 1000
 
-PUBLIC_EVENT_KINDS = CUSTOMER_EVENT_KINDS
 
 View = Callable[..., HttpResponseBase]
 
@@ -125,15 +124,10 @@ def timeline(ticket: Ticket, *, public_only: bool) -> list[TimelineEntry]:
     A comment's own "commented" event is not shown twice; the event stays visible when
     its comment has moved to another ticket in a merge.
     """
-    comments = Comment.objects.filter(ticket=ticket).select_related("author")
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
-    if public_only:
-        comments = comments.filter(is_internal=False)
-        events = events.filter(is_internal=False, kind__in=PUBLIC_EVENT_KINDS)
-    comment_rows = list(comments.order_by("created_at", "id")[:TIMELINE_LIMIT])
+    comment_rows = list(comments_of(ticket, public_only=public_only)[:TIMELINE_LIMIT])
     shown = {comment.pk for comment in comment_rows}
     entries = [TimelineEntry(at=c.created_at, comment=c) for c in comment_rows]
-    for event in events.order_by("created_at", "id")[:TIMELINE_LIMIT]:
+    for event in events_of(ticket, public_only=public_only)[:TIMELINE_LIMIT]:
         if event.kind == TicketEvent.Kind.COMMENTED and event.comment_id in shown:
             continue
         entries.append(TimelineEntry(at=event.created_at, event=event))
@@ -142,10 +136,7 @@ def timeline(ticket: Ticket, *, public_only: bool) -> list[TimelineEntry]:
 
 
 def attachments_of(ticket: Ticket, *, public_only: bool) -> list[Attachment]:
-    files = Attachment.objects.filter(ticket=ticket).select_related("uploaded_by")
-    if public_only:
-        files = files.filter(is_internal=False)
-    return list(files.order_by("created_at", "id")[:TIMELINE_LIMIT])
+    return list(files_of(ticket, public_only=public_only)[:TIMELINE_LIMIT])
 
 
 def links_of(ticket: Ticket) -> dict[str, list[TicketLink]]:
@@ -160,10 +151,7 @@ def links_of(ticket: Ticket) -> dict[str, list[TicketLink]]:
 
 
 def download(ticket: Ticket, attachment_id: int, *, public_only: bool) -> FileResponse:
-    files = Attachment.objects.filter(ticket=ticket, pk=attachment_id)
-    if public_only:
-        files = files.filter(is_internal=False)
-    attachment = files.first()
+    attachment = files_of(ticket, public_only=public_only).filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404
     return FileResponse(
