@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "erpcare.accounts",
     "erpcare.customers",
     "erpcare.tickets",
+    "erpcare.sla",
+    "erpcare.channels",
 ]
 
 MIDDLEWARE = [

@@ -89,6 +89,18 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class SlaState(models.TextChoices):
+    """The worst of a ticket's running SLA clocks, for queues and badges."""
+
+    NONE = "", _("No SLA")
+    OK = "ok", _("On track")
+    WARNING = "warning", _("Breaching soon")
+    BREACHED = "breached", _("Breached")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed")
+
+
 OPEN_STATUSES = frozenset(
     {
         Status.NEW,

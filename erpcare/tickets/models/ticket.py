@@ -21,6 +21,7 @@ from erpcare.tickets.models.choices import (
     LinkKind,
     Priority,
     ResolutionCode,
+    SlaState,
     Status,
     TicketType,
     Urgency,
@@ -187,6 +188,13 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     reopen_count = models.PositiveIntegerField(_("reopened"), default=0)
+    # Kept by the SLA engine (sla.services.clocks); copies of its clocks for queues.
+    response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    sla_state = models.CharField(
+        _("SLA"), max_length=12, choices=SlaState.choices, default=SlaState.NONE, blank=True
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -206,6 +214,10 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["resolved_at"], name="ticket_resolved"),
+            models.Index(
+                fields=["sla_due_at"], condition=Q(sla_due_at__isnull=False), name="ticket_sla_due"
+            ),
+            models.Index(fields=["sla_state", "sla_due_at"], name="ticket_sla_state_due"),
         ]
 
     def __str__(self) -> str:

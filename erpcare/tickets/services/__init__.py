@@ -10,6 +10,7 @@ from erpcare.tickets.services.access import get_ticket_for, visible_tickets
 from erpcare.tickets.services.actions import (
     add_attachment,
     add_comment,
+    apply_sla_escalation,
     assign_ticket,
     auto_close_resolved,
     create_ticket,
@@ -24,6 +25,7 @@ from erpcare.tickets.services.actions import (
 __all__ = [
     "add_attachment",
     "add_comment",
+    "apply_sla_escalation",
     "assign_ticket",
     "auto_close_resolved",
     "create_ticket",

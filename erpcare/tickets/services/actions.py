@@ -45,7 +45,7 @@ from erpcare.tickets.models import (
     priority_for,
 )
 from erpcare.tickets.models.ticket import agent_team_scope
-from erpcare.tickets.signals import ticket_changed
+from erpcare.tickets.signals import ticket_changed, ticket_recorded
 
 MAX_TITLE = 200
 MAX_TEXT = 100_000
@@ -95,6 +95,7 @@ class _Change:
 
     def commit(self, action: str, **audit_data: Any) -> None:
         TicketEvent.objects.bulk_create(self.events)
+        ticket_recorded.send(sender=Ticket, ticket=self.ticket, events=self.events, action=action)
         record(
             actor=self.actor,
             action=action,
@@ -440,7 +441,8 @@ def add_comment(
 ) -> Comment:
     """Add a public reply or an internal note.
 
-    The first public reply by staff stops the first-response clock. A customer's reply
+    The first public reply by staff stops the first-response clock, and so does a
+    phone call staff record (``channel="phone"``, public or internal). A customer's reply
     to a ticket waiting for the customer puts it back to open.
     """
     _require_writer(actor)
@@ -468,7 +470,7 @@ def add_comment(
     fields: list[str] = []
     if (
         actor.is_support_staff
-        and not internal
+        and (not internal or channel == Channel.PHONE)
         and counts_as_response
         and ticket.first_response_at is None
     ):
@@ -675,6 +677,52 @@ def escalate_ticket(
         fields.append("status")
     _touch(ticket, *fields)
     change.commit("ticket.escalated", tier=tier, reason=reason, team=team.code if team else None)
+    return ticket
+
+
+def apply_sla_escalation(
+    ticket_id: int, *, raise_tier: bool, raise_priority: bool, note: str
+) -> Ticket | None:
+    """The SLA engine's escalation: one tier up (to that tier's team) and/or one priority
+    step up, written as system events with ``note`` saying which step did it.
+
+    Runs inside the caller's transaction; the caller holds the ticket's lock. Returns
+    None when nothing could be raised (already L3 and P0, or the ticket is closed).
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if not ticket.is_open:
+        return None
+    change = _Change(ticket, None)
+    fields: list[str] = []
+    if raise_tier and ticket.tier < SupportTier.L3:
+        new_tier = ticket.tier + 1
+        team = _default_team(new_tier, ticket.organization_id)
+        change.add(Kind.ESCALATED, field_name="tier", old=ticket.tier, new=new_tier, note=note)
+        if (ticket.team_id or None) != (team.pk if team else None):
+            change.add(Kind.ASSIGNED, field_name="team", old=ticket.team, new=team)
+        if ticket.assignee_id is not None:
+            change.add(Kind.ASSIGNED, field_name="assignee", old=ticket.assignee, new=None)
+        ticket.tier, ticket.team, ticket.assignee = new_tier, team, None
+        fields += ["tier", "team", "assignee"]
+        if ticket.status in (Status.NEW, Status.IN_PROGRESS):
+            change.add(Kind.STATUS, field_name="status", old=ticket.status, new=Status.OPEN)
+            ticket.status = Status.OPEN
+            fields.append("status")
+    if raise_priority and ticket.priority > Priority.P0:
+        new_priority = ticket.priority - 1
+        change.add(
+            Kind.CHANGED,
+            field_name="priority",
+            old=Priority(ticket.priority).label,
+            new=Priority(new_priority).label,
+            note=note,
+        )
+        ticket.priority = new_priority
+        fields.append("priority")
+    if not fields:
+        return None
+    _touch(ticket, *fields)
+    change.commit("ticket.sla_escalated", note=note)
     return ticket
 
 

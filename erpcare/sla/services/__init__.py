@@ -1,0 +1,1 @@
+"""SLA services: calendars, policies, each ticket's clocks, and the evaluator."""
