@@ -150,11 +150,30 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
         batch_size=500,
     )
     _mirror_states(clocks)
-    result.notifications += notify_many(messages)
+    result.notifications += notify_many(_one_per_person(messages))
     for ticket_id, raise_tier, raise_priority, note in escalations:
         apply_sla_escalation(
             ticket_id, raise_tier=raise_tier, raise_priority=raise_priority, note=note
         )
+
+
+_SEVERITY = {
+    Notification.Kind.SLA_WARNING: 0,
+    Notification.Kind.SLA_BREACH: 1,
+    Notification.Kind.SLA_ESCALATION: 2,
+}
+
+
+def _one_per_person(messages: list[Message]) -> list[Message]:
+    """A breach and the escalation step at the same moment are one message, not two:
+    per ticket and person keep the most severe of the pass."""
+    best: dict[tuple[int | None, int], Message] = {}
+    for message in messages:
+        key = (message.ticket_id, message.recipient_id)
+        kept = best.get(key)
+        if kept is None or _SEVERITY.get(message.kind, 0) > _SEVERITY.get(kept.kind, 0):
+            best[key] = message
+    return list(best.values())
 
 
 def _apply(ts: TicketSla, threshold: Threshold, now: datetime) -> SlaEvent:
