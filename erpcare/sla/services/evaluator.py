@@ -157,7 +157,7 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
         )
 
 
-_SEVERITY = {
+_SEVERITY: dict[str, int] = {
     Notification.Kind.SLA_WARNING: 0,
     Notification.Kind.SLA_BREACH: 1,
     Notification.Kind.SLA_ESCALATION: 2,

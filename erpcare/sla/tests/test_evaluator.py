@@ -98,7 +98,8 @@ def test_vip_p0_unanswered_goes_to_l2_then_to_managers(cast):
     assert (ticket.tier, ticket.team, ticket.assignee) == (2, cast.l2_platform, None)
     assert ticket.priority == Priority.P0
     escalated = TicketEvent.objects.get(ticket=ticket, kind=TicketEvent.Kind.ESCALATED)
-    assert escalated.actor is None and "100" in escalated.note
+    assert escalated.actor is None
+    assert "100" in escalated.note
     assert [k for k, _t in notes(cast.vera)] == ["sla_escalation"]
     assert notes(cast.mona) == []
     evaluate_due(at(2026, 11, 23, 2, 30))  # 200 %: managers and the account manager
@@ -106,7 +107,8 @@ def test_vip_p0_unanswered_goes_to_l2_then_to_managers(cast):
     assert [k for k, _t in notes(cast.adam)] == ["sla_escalation"]
     # The clock was not re-targeted by its own escalation.
     sla = TicketSla.objects.get(pk=ticket.pk)
-    assert sla.response_minutes == 15 and sla.policy.name == "VIP P0"
+    assert sla.response_minutes == 15
+    assert sla.policy.name == "VIP P0"
 
 
 @pytest.mark.usefixtures("sla_defaults")
