@@ -83,11 +83,13 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from erpcare.accounts.api import router as accounts_router
     from erpcare.customers.api import router as customers_router
+    from erpcare.sla.api import router as sla_router
     from erpcare.tickets.api import router as tickets_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", customers_router)
     api.add_router("/tickets", tickets_router)
+    api.add_router("/sla", sla_router)
 
 
 _register_routers()

@@ -8,11 +8,13 @@ and audra (auditor). Every password is ``correct horse 42``.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 
 from erpcare.accounts.models import Team, User
 from erpcare.accounts.services import add_team_member, create_api_token, create_user
@@ -111,3 +113,18 @@ def cast(db: Any) -> Cast:
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path: Any, settings: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+_sla_defaults = importlib.import_module("erpcare.sla.migrations.0002_default_policies")
+
+
+@pytest.fixture
+def sla_defaults(db: Any) -> None:
+    """The SLA migration's default calendars and policies. Data-migration rows are gone
+    after any transactional test's flush, so tests that need them ask for this."""
+    _sla_defaults.create_defaults(django_apps, None)
+
+
+@pytest.fixture
+def sla_defaults_tx(transactional_db: Any) -> None:
+    _sla_defaults.create_defaults(django_apps, None)

@@ -48,6 +48,7 @@ SUMMARY_FIELDS = (
     "tier", "created_at", "updated_at", "organization_id", "team_id", "assignee_id",
     "organization__code", "organization__name", "team__code", "team__name",
     "assignee__id", "assignee__display_name", "assignee__email",
+    "sla_state", "sla_due_at", "response_due_at", "resolution_due_at",
 )  # fmt: skip
 
 DETAIL_RELATED = ("organization", "erp_instance", "requester", "team", "assignee", "merged_into")

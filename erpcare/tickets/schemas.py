@@ -161,6 +161,13 @@ def _person(user: Any) -> dict[str, Any] | None:
     return {"id": user.pk, "name": user.display_name, "email": user.email}
 
 
+class SlaSummaryOut(Schema):
+    state: str = Field(description="ok, warning, breached, paused, met, missed; empty: no SLA")
+    due_at: datetime | None = Field(description="The next deadline of a running clock")
+    response_due_at: datetime | None
+    resolution_due_at: datetime | None
+
+
 class TicketSummaryOut(Schema):
     id: int
     number: str
@@ -178,6 +185,16 @@ class TicketSummaryOut(Schema):
     tags: list[str]
     created_at: datetime
     updated_at: datetime
+    sla: SlaSummaryOut
+
+    @staticmethod
+    def resolve_sla(obj: Ticket) -> dict[str, Any]:
+        return {
+            "state": obj.sla_state,
+            "due_at": obj.sla_due_at,
+            "response_due_at": obj.response_due_at,
+            "resolution_due_at": obj.resolution_due_at,
+        }
 
     @staticmethod
     def resolve_priority(obj: Ticket) -> str:

@@ -92,7 +92,7 @@ def _validate_steps(steps: Sequence[StepSpec]) -> None:
             raise ActionError(_("Unknown clock: %(metric)s.") % {"metric": step.metric})
         if not isinstance(step.percent, int) or not 1 <= step.percent <= MAX_STEP_PERCENT:
             raise ActionError(
-                _("An escalation step must come at 1 % to %(max)d % of the target.")
+                _("An escalation step must come at 1 %% to %(max)d %% of the target.")
                 % {"max": MAX_STEP_PERCENT}
             )
         key = (step.metric, step.percent)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from jsonschema import Draft202012Validator, FormatChecker
 
+from erpcare.customers.models import Contract
+from erpcare.sla.models import SlaPolicy
+from erpcare.sla.services.calendars import save_calendar, set_calendar_day
 from erpcare.tickets import services
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +70,14 @@ def fill(path: str, world: dict[str, Any]) -> str:
         .replace("{code}", "acme")
         .replace("{instance_id}", str(world["instance"].pk))
         .replace("{attachment_id}", str(world["attachment"].pk))
+        .replace("{calendar_id}", str(world["calendar"].pk))
+        .replace("{policy_id}", str(world["policy"].pk))
+        .replace("{day}", "2026-12-24")
     )
 
 
 T = "/api/v1/tickets"
+S = "/api/v1/sla"
 CALLS = {
     # successes
     "list": Call("get", T, 200, url=f"{T}?status=open,new&page_size=5"),
@@ -95,6 +103,35 @@ CALLS = {
     "customer": Call("get", "/api/v1/customers/{code}", 200),
     "instances": Call("get", "/api/v1/erp-instances", 200),
     "instance": Call("get", "/api/v1/erp-instances/{instance_id}", 200),
+    "sla calendars": Call("get", f"{S}/calendars", 200),
+    "sla calendar create": Call("post", f"{S}/calendars", 201, who="mona", json={
+        "name": "Berlin", "time_zone": "Europe/Berlin", "holiday_country": "DE",
+        "hours": {"0": "09:00-17:00", "4": "09:00-15:00"},
+    }),
+    "sla calendar": Call("get", f"{S}/calendars/{{calendar_id}}", 200),
+    "sla calendar update": Call("put", f"{S}/calendars/{{calendar_id}}", 200, who="mona", json={
+        "name": "Shanghai short", "hours": {"0": "10:00-16:00"}, "holiday_country": "CN",
+    }),
+    "sla calendar day": Call("post", f"{S}/calendars/{{calendar_id}}/days", 201, who="mona",
+                             json={"date": "2026-12-31", "name": "年终结账", "is_working": False}),
+    "sla calendar day delete": Call(
+        "delete", f"{S}/calendars/{{calendar_id}}/days/{{day}}", 204, who="mona"
+    ),
+    "sla policies": Call("get", f"{S}/policies", 200),
+    "sla policy create": Call("post", f"{S}/policies", 201, who="mona", json={
+        "name": "Basic P3", "service_level": "basic", "priority": 3, "response_minutes": 900,
+        "resolution_minutes": 4500, "calendar_id": "CALENDAR",
+        "steps": [{"metric": "resolution", "percent": 100, "notify_managers": True}],
+    }),
+    "sla policy": Call("get", f"{S}/policies/{{policy_id}}", 200),
+    "sla policy update": Call("put", f"{S}/policies/{{policy_id}}", 200, who="adam", json={
+        "name": "Acme special P3", "contract_id": "CONTRACT", "priority": 3,
+        "response_minutes": 60, "resolution_minutes": 600, "calendar_id": "CALENDAR",
+    }),
+    "sla policy delete": Call("delete", f"{S}/policies/{{policy_id}}", 204, who="mona"),
+    "sla preview": Call("get", f"{S}/policies/{{policy_id}}/preview", 200,
+                        url="PREVIEW"),
+    "sla ticket": Call("get", f"{S}/tickets/{{ref}}", 200),
     # errors
     "400 invalid filter": Call("get", T, 400, url=f"{T}?status=done"),
     "401 no token": Call("get", T, 401, who=None),
@@ -107,11 +144,21 @@ CALLS = {
     "413 body": Call("post", T, 413, json={"title": "x", "description": "x" * 1_000_001}),
     "422 body": Call("post", T, 422, json={"title": "", "colour": "red"}),
     "422 query": Call("get", T, 422, url=f"{T}?page=0"),
+    "400 sla policy": Call("post", f"{S}/policies", 400, who="mona", json={
+        "name": "x", "priority": 3, "response_minutes": -5, "resolution_minutes": 60,
+        "calendar_id": "CALENDAR",
+    }),
+    "403 sla policy": Call("post", f"{S}/policies", 403, json={
+        "name": "x", "priority": 3, "response_minutes": 5, "resolution_minutes": 60,
+        "calendar_id": "CALENDAR",
+    }),
+    "403 sla customer": Call("get", f"{S}/policies", 403, who="alice"),
+    "404 sla ticket": Call("get", f"{S}/tickets/{{ref}}", 404, url=f"{S}/tickets/INC-2026-999999"),
 }  # fmt: skip
 
 
 @pytest.fixture
-def world(cast):
+def world(cast, sla_defaults):
     ticket = services.create_ticket(cast.alice, title="Invoice posting fails", tags=["gl"])
     services.add_comment(cast.alice, ticket, body="details")
     services.add_comment(cast.lina, ticket, body="internal", internal=True)
@@ -119,7 +166,20 @@ def world(cast):
         cast.alice, ticket, SimpleUploadedFile("a.csv", b"a,b", "text/csv")
     )
     other = services.create_ticket(cast.alice2, title="Same problem")
-    return {"ticket": ticket, "other": other, "instance": cast.acme_erp, "attachment": attachment}
+    calendar = save_calendar(
+        cast.mona, name="Shanghai", hours={0: [(time(9), time(18))]}, holiday_country="CN"
+    )
+    set_calendar_day(cast.mona, calendar, day=date(2026, 12, 24), is_working=False)
+    SlaPolicy.objects.filter(name="Basic P3").delete()
+    contract = Contract.objects.get(organization=cast.acme)
+    policy = SlaPolicy.objects.create(
+        name="Acme special P3", contract=contract, priority=3, response_minutes=60,
+        resolution_minutes=600, calendar=calendar,
+    )  # fmt: skip
+    return {
+        "ticket": ticket, "other": other, "instance": cast.acme_erp, "attachment": attachment,
+        "calendar": calendar, "policy": policy, "contract": contract,
+    }  # fmt: skip
 
 
 def send(cast, world, call: Call):
@@ -128,6 +188,8 @@ def send(cast, world, call: Call):
         headers["Authorization"] = f"Bearer {cast.token(getattr(cast, call.who))}"
     client = Client(headers=headers)
     url = call.url or fill(call.path, world)
+    if url == "PREVIEW":
+        url = fill(call.path, world) + "?opened_at=2026-11-20T17:30%2B08:00"
     if call.multipart is not None:
         data = {
             key: SimpleUploadedFile(*value) if isinstance(value, tuple) else value
@@ -135,7 +197,14 @@ def send(cast, world, call: Call):
         }
         return client.post(url, data), None
     if call.json is not None:
-        body = {k: world["other"].number if v == "OTHER" else v for k, v in call.json.items()}
+        placeholders = {
+            "OTHER": world["other"].number,
+            "CALENDAR": world["calendar"].pk,
+            "CONTRACT": world["contract"].pk,
+        }
+        body = {
+            k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in call.json.items()
+        }
         return getattr(client, call.method)(url, body, content_type=JSON), body
     return getattr(client, call.method)(url), None
 
