@@ -38,6 +38,7 @@ from erpcare.demo.plan import (
     TicketPlan,
     build_plan,
 )
+from erpcare.sla.services.evaluator import evaluate_due
 from erpcare.tickets.models import Ticket
 from erpcare.tickets.services import (
     add_comment,
@@ -53,6 +54,8 @@ from erpcare.tickets.services import (
 )
 
 DEMO_ORIGIN = ActionOrigin(channel="demo")
+ACCOUNT_MANAGER = "manager@erpcare.demo"
+SLA_PASS_EVERY = timedelta(minutes=5)
 
 __all__ = ["DEFAULT_TICKETS", "DemoConflict", "SeedResult", "demo_exists", "seed_demo"]
 
@@ -147,6 +150,10 @@ class _World:
             world._teams()
         Organization.objects.filter(pk__in=[o.pk for o in world.orgs.values()]).update(
             created_at=setup_at
+        )
+        # The support manager looks after the VIP accounts: SLA escalations reach her.
+        Organization.objects.filter(pk__in=[o.pk for o in world.orgs.values()], tier="vip").update(
+            account_manager=world.users[ACCOUNT_MANAGER]
         )
         User.objects.filter(pk__in=[u.pk for u in world.users.values()]).update(
             date_joined=setup_at, password=make_password(DEMO_PASSWORD)
@@ -253,8 +260,15 @@ class _World:
     def replay(self, plan: DemoPlan, progress: Callable[[str], None] | None) -> None:
         specs = {ticket.slot: ticket for ticket in plan.tickets}
         created = 0
+        evaluated = None
         for at, slot, _index, step in plan.timeline():
             with clock.frozen_at(at):
+                # The worker's SLA pass, as it would have run just before this moment (at
+                # most every few minutes): warnings, breaches and escalations land in
+                # history at their times.
+                if evaluated is None or at - evaluated >= SLA_PASS_EVERY:
+                    evaluate_due(at)
+                    evaluated = at
                 if step.action == "auto_close":
                     auto_close_resolved(older_than_days=AUTO_CLOSE_DAYS)
                     continue
@@ -263,6 +277,8 @@ class _World:
                 created += 1
                 if progress and created % 100 == 0:
                     progress(f"{created} tickets")
+        with clock.frozen_at(plan.now):
+            evaluate_due(plan.now)
 
     def _user(self, email: str | None) -> User | None:
         return self.users[email] if email else None
@@ -319,6 +335,17 @@ class _World:
                 resolution=args.get("resolution", ""),
             )
         elif step.action == "escalate":
+            ticket.refresh_from_db(fields=["tier"])
+            if ticket.tier == args["tier"]:
+                # The SLA escalation got there first; the engineer takes it from the queue.
+                if args.get("assignee"):
+                    assign_ticket(
+                        actor,
+                        ticket,
+                        assignee=self._user(args["assignee"]),
+                        team=self.teams[args["team"]],
+                    )
+                return
             escalate_ticket(
                 actor,
                 ticket,
