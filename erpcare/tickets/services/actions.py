@@ -711,11 +711,7 @@ def apply_sla_escalation(
     if raise_priority and ticket.priority > Priority.P0:
         new_priority = ticket.priority - 1
         change.add(
-            Kind.CHANGED,
-            field_name="priority",
-            old=Priority(ticket.priority).label,
-            new=Priority(new_priority).label,
-            note=note,
+            Kind.CHANGED, field_name="priority", old=ticket.priority, new=new_priority, note=note
         )
         ticket.priority = new_priority
         fields.append("priority")

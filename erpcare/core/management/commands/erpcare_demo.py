@@ -19,6 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("erpcare_seed_demo", tickets=options["tickets"])
+        # A demo seeded by an older version has tickets without SLA clocks.
+        call_command("erpcare_sla_backfill", verbosity=0)
         self.stdout.write(f"\nERPCare demo: http://{options['bind']}/\n")
         if not options["no_serve"]:
             call_command("erpcare_serve", bind=options["bind"])
