@@ -17,10 +17,12 @@ index probe. Each batch runs in one transaction:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import connections, models, router, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -133,22 +135,7 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
                     escalations.append((ts.ticket_id, step.raise_tier, step.raise_priority, note))
         reschedule(ts, wt, pauses)
     SlaEvent.objects.bulk_create(events, batch_size=500)
-    TicketSla.objects.bulk_update(
-        clocks,
-        [
-            "response_warned_at",
-            "response_breached_at",
-            "response_last_step",
-            "resolution_warned_at",
-            "resolution_breached_at",
-            "resolution_last_step",
-            "next_check_at",
-            "response_due_at",
-            "resolution_due_at",
-            "outcome",
-        ],
-        batch_size=500,
-    )
+    _update_rows(TicketSla, CLOCK_FIELDS, clocks)
     _mirror_states(clocks)
     result.notifications += notify_many(_one_per_person(messages))
     for ticket_id, raise_tier, raise_priority, note in escalations:
@@ -194,13 +181,65 @@ def _apply(ts: TicketSla, threshold: Threshold, now: datetime) -> SlaEvent:
     )
 
 
+CLOCK_FIELDS = (
+    "response_warned_at",
+    "response_breached_at",
+    "response_last_step",
+    "resolution_warned_at",
+    "resolution_breached_at",
+    "resolution_last_step",
+    "next_check_at",
+    "response_due_at",
+    "resolution_due_at",
+    "outcome",
+)
+MIRROR_FIELDS = ("response_due_at", "resolution_due_at", "sla_due_at", "sla_state")
+
+
 def _mirror_states(clocks: list[TicketSla]) -> None:
-    by_state: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    """Copy the clocks' state to their tickets (loaded with the clocks), writing only the
+    tickets whose copy changed."""
+    changed = []
     for ts in clocks:
+        ticket = ts.ticket
         values = ticket_mirror(ts)
-        by_state[tuple(sorted(values.items()))].append(ts.ticket_id)
-    for key, ticket_ids in by_state.items():
-        Ticket.objects.filter(pk__in=ticket_ids).update(**dict(key))  # type: ignore[arg-type]
+        if any(getattr(ticket, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(ticket, name, value)
+            changed.append(ticket)
+    _update_rows(Ticket, MIRROR_FIELDS, changed)
+
+
+def _update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Any]) -> None:
+    """Write ``fields`` of ``rows`` with one parameterised UPDATE … WHERE pk = %s, sent
+    once with executemany (psycopg pipelines it; SQLite steps one prepared statement).
+
+    ``QuerySet.bulk_update`` builds a CASE WHEN pk = … THEN … per row and field: for a
+    batch of 500 clocks and 10 fields that is 5,000 resolved expressions in Python and
+    a statement whose every row scans the CASE list in the database — seconds per batch.
+    Like ``update()``, this sends no signals and leaves auto_now fields alone.
+    """
+    if not rows:
+        return
+    opts = model._meta
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    columns = [_concrete(opts.get_field(name)) for name in fields]
+    assignments = ", ".join(f"{qn(str(field.column))} = %s" for field in columns)
+    pk_column = qn(str(_concrete(opts.pk).column))
+    sql = f"UPDATE {qn(opts.db_table)} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608
+    params = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
+        + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _concrete(field: object) -> models.Field[Any, Any]:
+    assert isinstance(field, models.Field), field
+    return field
 
 
 class _Audience:
@@ -215,6 +254,7 @@ class _Audience:
             self.leads[team_id].append(user_id)
         self._managers: list[int] | None = None
         self.languages: dict[int, str] = {}
+        self.titles: dict[tuple[str, str, str, int], str] = {}
 
     def managers(self) -> list[int]:
         if self._managers is None:
@@ -265,17 +305,28 @@ class _Audience:
         kind = kinds.get(threshold.kind, Notification.Kind.SLA_ESCALATION)
         result = []
         for user_id in unique:
-            with translation.override(self.languages.get(user_id) or "en"):
-                result.append(
-                    Message(
-                        recipient_id=user_id,
-                        kind=kind,
-                        title=_title(ts.ticket, threshold),
-                        body=ts.ticket.title,
-                        ticket_id=ts.ticket_id,
-                    )
+            title = self._title(self.languages.get(user_id) or "en", threshold)
+            result.append(
+                Message(
+                    recipient_id=user_id,
+                    kind=kind,
+                    title=title.replace(_NUMBER, ts.ticket.number),
+                    body=ts.ticket.title,
+                    ticket_id=ts.ticket_id,
                 )
+            )
         return result
+
+    def _title(self, language: str, threshold: Threshold) -> str:
+        """The title in a language, with a placeholder for the ticket number: switching
+        translations per message costs more than the rest of the message."""
+        key = (language, threshold.kind, threshold.metric, threshold.percent)
+        title = self.titles.get(key)
+        if title is None:
+            with translation.override(language):
+                title = _title(_NUMBER, threshold)
+            self.titles[key] = title
+        return title
 
     def _load_languages(self, user_ids: list[int]) -> None:
         missing = [pk for pk in user_ids if pk not in self.languages]
@@ -283,9 +334,12 @@ class _Audience:
             self.languages.update(User.objects.filter(pk__in=missing).values_list("pk", "language"))
 
 
-def _title(ticket: Ticket, threshold: Threshold) -> str:
+_NUMBER = "\x00"
+
+
+def _title(number: str, threshold: Threshold) -> str:
     clock_name = Metric(threshold.metric).label
-    values = {"number": ticket.number, "clock": clock_name, "percent": threshold.percent}
+    values = {"number": number, "clock": clock_name, "percent": threshold.percent}
     if threshold.kind == SlaEvent.Kind.WARNING:
         return _("%(number)s: %(clock)s is due soon") % values
     if threshold.kind == SlaEvent.Kind.BREACH:
