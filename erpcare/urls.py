@@ -8,6 +8,8 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("erpcare.accounts.urls")),
+    path("desk/sla/", include("erpcare.sla.urls")),
+    path("desk/notifications/", include("erpcare.channels.urls")),
     path("desk/", include("erpcare.tickets.urls.desk")),
     path("portal/", include("erpcare.tickets.urls.portal")),
     path("api/v1/", api.urls),

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, OrderBy, Q
 from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import User
@@ -15,20 +15,25 @@ from erpcare.customers.models import ErpModule
 from erpcare.tickets.models import (
     OPEN_STATUSES,
     Category,
+    SlaState,
     Status,
     Ticket,
     TicketQuerySet,
     TicketType,
 )
 
-ORDERINGS = {
+ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     "-created": ("-id",),
     "created": ("id",),
     "-updated": ("-updated_at", "-id"),
     "updated": ("updated_at", "id"),
     "priority": ("priority", "-id"),
     "-priority": ("-priority", "-id"),
+    # The nearest SLA due time first; tickets without a running clock last, on every database.
+    "sla_due": (F("sla_due_at").asc(nulls_last=True), "id"),
 }
+# The SLA states a list can be narrowed to ("" — no SLA — is not a filter value).
+SLA_FILTER_STATES = [state for state in SlaState.values if state]
 NUMBER_RE = re.compile(r"^[A-Za-z]{3}-\d{4}-\d{6}$")
 
 
@@ -44,6 +49,7 @@ class TicketFilters:
     tier: int | None = None
     assignee: str | None = None
     q: str | None = None
+    sla: str | None = None
     ordering: str = "-created"
 
     @classmethod
@@ -128,6 +134,10 @@ def filter_tickets(user: User, filters: TicketFilters) -> TicketQuerySet:
             queryset = queryset.filter(assignee__isnull=True)
         else:
             queryset = queryset.filter(assignee__email__iexact=filters.assignee)
+    if filters.sla:
+        queryset = queryset.filter(
+            sla_state__in=_check(_split(filters.sla), SLA_FILTER_STATES, _("SLA state"))
+        )
     if filters.q:
         text = filters.q.strip()
         if NUMBER_RE.match(text):

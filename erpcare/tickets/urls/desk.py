@@ -1,5 +1,6 @@
 from django.urls import path
 
+from erpcare.sla import views as sla_views
 from erpcare.tickets.views import desk
 
 app_name = "desk"
@@ -8,6 +9,7 @@ urlpatterns = [
     path("", desk.queue, name="queue"),
     path("tickets/new/", desk.new_ticket, name="new"),
     path("tickets/<str:number>/", desk.ticket_detail, name="ticket"),
+    path("tickets/<str:number>/sla", sla_views.ticket_explain, name="ticket_sla"),
     path("tickets/<str:number>/comment", desk.comment, name="comment"),
     path("tickets/<str:number>/attach", desk.attach, name="attach"),
     path("tickets/<str:number>/assign", desk.assign, name="assign"),

@@ -35,7 +35,7 @@ from erpcare.tickets.forms import (
     QueueFilterForm,
     TransitionForm,
 )
-from erpcare.tickets.models import TRANSITIONS, Channel, Status, Ticket
+from erpcare.tickets.models import TRANSITIONS, Channel, SlaState, Status, Ticket
 from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 from erpcare.tickets.views.common import (
     attachments_of,
@@ -54,6 +54,28 @@ from erpcare.tickets.views.common import (
 # Queue
 # ---------------------------------------------------------------------------
 
+
+class DeskQueueFilterForm(QueueFilterForm):
+    """The queue filters plus the SLA: a state to narrow to and "SLA due" ordering."""
+
+    sla = forms.ChoiceField(
+        label=gettext_lazy("SLA"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Any SLA state")),
+            *((value, label) for value, label in SlaState.choices if value),
+        ],
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        ordering = cast(forms.ChoiceField, self.fields["ordering"])
+        choices = cast(list[tuple[str, Any]], ordering.choices)
+        ordering.choices = [*choices, ("sla_due", gettext_lazy("SLA due first"))]
+
+
+SLA_QUEUE = {"status": "open", "ordering": "sla_due"}
+
 # name → (label, default filters). Filters given in the query string win.
 QUEUES: dict[str, tuple[Any, dict[str, str]]] = {
     "mine": (gettext_lazy("Mine"), {"status": "open", "assignee": "me"}),
@@ -64,6 +86,8 @@ QUEUES: dict[str, tuple[Any, dict[str, str]]] = {
     "p1": ("P1", {"status": "open", "priority": "P1"}),
     "p2": ("P2", {"status": "open", "priority": "P2"}),
     "p3": ("P3", {"status": "open", "priority": "P3"}),
+    "breaching": (gettext_lazy("Breaching soon"), {**SLA_QUEUE, "sla": SlaState.WARNING.value}),
+    "breached": (gettext_lazy("Breached"), {**SLA_QUEUE, "sla": SlaState.BREACHED.value}),
     "all": (gettext_lazy("All tickets"), {}),
 }
 DEFAULT_QUEUE = "open"
@@ -83,7 +107,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     for key, value in QUEUES[name][1].items():
         params.setdefault(key, value)
-    filter_form = QueueFilterForm(params, user=user)
+    filter_form = DeskQueueFilterForm(params, user=user)
     error = None
     page: dict[str, Any] = paginate(Ticket.objects.none(), 1)
     try:
