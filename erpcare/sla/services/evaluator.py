@@ -17,12 +17,10 @@ index probe. Each batch runs in one transaction:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from django.db import connections, models, router, transaction
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -30,16 +28,18 @@ from erpcare.accounts.models import RoleCode, TeamMembership, User
 from erpcare.channels.models import Notification
 from erpcare.channels.services import Message, notify_many
 from erpcare.core import clock
-from erpcare.sla.models import Metric, SlaEvent, TicketSla
+from erpcare.core.bulk import insert_rows, update_rows
+from erpcare.sla.models import BusinessCalendar, Metric, SlaEvent, SlaPause, SlaPolicy, TicketSla
 from erpcare.sla.services.calendars import working_time
 from erpcare.sla.services.clocks import (
+    Pause,
     Threshold,
-    closed_pauses,
     pending_thresholds,
     reschedule,
     steps_of,
     ticket_mirror,
 )
+from erpcare.sla.worktime import ZERO
 from erpcare.tickets.models import Ticket
 from erpcare.tickets.services import apply_sla_escalation
 
@@ -96,11 +96,8 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
     result.skipped_locked += len(ids) - len(locked)
     if not locked:
         return
-    clocks = list(
-        TicketSla.objects.filter(ticket_id__in=locked, next_check_at__lte=now)
-        .select_related("policy", "calendar", "ticket", "ticket__organization")
-        .prefetch_related("pauses")
-    )
+    clocks = _load_clocks(locked, now)
+    pauses_of = _closed_pauses_of(clocks)
     audience = _Audience(clocks)
     events: list[SlaEvent] = []
     messages: list[Message] = []
@@ -108,7 +105,7 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
     for ts in clocks:
         result.checked += 1
         wt = working_time(ts.calendar)
-        pauses = closed_pauses(ts)
+        pauses = pauses_of.get(ts.ticket_id, [])
         steps = steps_of(ts.policy)
         due = [t for t in pending_thresholds(wt, ts, steps, pauses) if t.at <= now]
         breached_now = {t.metric for t in due if t.kind == SlaEvent.Kind.BREACH}
@@ -134,8 +131,8 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
                     }
                     escalations.append((ts.ticket_id, step.raise_tier, step.raise_priority, note))
         reschedule(ts, wt, pauses)
-    SlaEvent.objects.bulk_create(events, batch_size=500)
-    _update_rows(TicketSla, CLOCK_FIELDS, clocks)
+    insert_rows(SlaEvent, EVENT_FIELDS, events)
+    update_rows(TicketSla, CLOCK_FIELDS, clocks)
     _mirror_states(clocks)
     result.notifications += notify_many(_one_per_person(messages))
     for ticket_id, raise_tier, raise_priority, note in escalations:
@@ -161,6 +158,48 @@ def _one_per_person(messages: list[Message]) -> list[Message]:
         if kept is None or _SEVERITY.get(message.kind, 0) > _SEVERITY.get(kept.kind, 0):
             best[key] = message
     return list(best.values())
+
+
+TICKET_COLUMNS = (
+    "ticket__id", "ticket__number", "ticket__title", "ticket__team_id", "ticket__assignee_id",
+    "ticket__organization_id", "ticket__organization__id",
+    "ticket__organization__account_manager_id",
+    "ticket__response_due_at", "ticket__resolution_due_at", "ticket__sla_due_at",
+    "ticket__sla_state",
+)  # fmt: skip
+EVENT_FIELDS = ("ticket_sla", "metric", "kind", "step", "threshold_at", "recorded_at", "note")
+
+
+def _load_clocks(ticket_ids: list[int], now: datetime) -> list[TicketSla]:
+    """The due clocks under lock, with only the ticket columns the pass reads; policies
+    and calendars come from one query each (a handful of rows shared by every clock)."""
+    clocks = list(
+        TicketSla.objects.filter(ticket_id__in=ticket_ids, next_check_at__lte=now)
+        .select_related("ticket", "ticket__organization")
+        .only(*(f.name for f in TicketSla._meta.concrete_fields), *TICKET_COLUMNS)
+    )
+    policies = SlaPolicy.objects.in_bulk({ts.policy_id for ts in clocks})
+    calendars = BusinessCalendar.objects.in_bulk({ts.calendar_id for ts in clocks})
+    for ts in clocks:
+        ts.policy = policies[ts.policy_id]
+        ts.calendar = calendars[ts.calendar_id]
+    return clocks
+
+
+def _closed_pauses_of(clocks: list[TicketSla]) -> dict[int, list[Pause]]:
+    """Closed pauses of the clocks that have any, as tuples (no model instances)."""
+    ids = [ts.ticket_id for ts in clocks if ts.paused_time]
+    result: dict[int, list[Pause]] = defaultdict(list)
+    if ids:
+        rows = (
+            SlaPause.objects.filter(ticket_sla_id__in=ids, ended_at__isnull=False)
+            .order_by("started_at", "id")
+            .values_list("ticket_sla_id", "started_at", "ended_at", "working_time")
+        )
+        for ticket_id, started, ended, working in rows:
+            if ended is not None:  # always, by the filter; the type does not know
+                result[ticket_id].append((started, ended, working or ZERO))
+    return result
 
 
 def _apply(ts: TicketSla, threshold: Threshold, now: datetime) -> SlaEvent:
@@ -207,39 +246,7 @@ def _mirror_states(clocks: list[TicketSla]) -> None:
             for name, value in values.items():
                 setattr(ticket, name, value)
             changed.append(ticket)
-    _update_rows(Ticket, MIRROR_FIELDS, changed)
-
-
-def _update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Any]) -> None:
-    """Write ``fields`` of ``rows`` with one parameterised UPDATE … WHERE pk = %s, sent
-    once with executemany (psycopg pipelines it; SQLite steps one prepared statement).
-
-    ``QuerySet.bulk_update`` builds a CASE WHEN pk = … THEN … per row and field: for a
-    batch of 500 clocks and 10 fields that is 5,000 resolved expressions in Python and
-    a statement whose every row scans the CASE list in the database — seconds per batch.
-    Like ``update()``, this sends no signals and leaves auto_now fields alone.
-    """
-    if not rows:
-        return
-    opts = model._meta
-    connection = connections[router.db_for_write(model)]
-    qn = connection.ops.quote_name
-    columns = [_concrete(opts.get_field(name)) for name in fields]
-    assignments = ", ".join(f"{qn(str(field.column))} = %s" for field in columns)
-    pk_column = qn(str(_concrete(opts.pk).column))
-    sql = f"UPDATE {qn(opts.db_table)} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608
-    params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
-        + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
-def _concrete(field: object) -> models.Field[Any, Any]:
-    assert isinstance(field, models.Field), field
-    return field
+    update_rows(Ticket, MIRROR_FIELDS, changed)
 
 
 class _Audience:
