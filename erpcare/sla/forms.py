@@ -185,7 +185,17 @@ class StepForm(StyledForm):
         )
 
 
-StepFormSet = forms.formset_factory(StepForm, extra=2, can_delete=True, max_num=20)
+class BaseStepFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove")
+            form.fields["DELETE"].widget.attrs.setdefault("class", "form-check-input")
+
+
+StepFormSet = forms.formset_factory(
+    StepForm, formset=BaseStepFormSet, extra=2, can_delete=True, max_num=20
+)
 
 
 class PreviewForm(StyledForm):

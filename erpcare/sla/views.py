@@ -288,13 +288,13 @@ def _steps_initial(policy: SlaPolicy) -> list[dict[str, Any]]:
             "raise_tier": step.raise_tier,
             "raise_priority": step.raise_priority,
         }
-        for step in EscalationStep.objects.filter(policy=policy).order_by("metric", "percent")
+        for step in EscalationStep.objects.filter(policy=policy).order_by("-metric", "percent")
     ]
 
 
 def _policy_context(
     policy: SlaPolicy | None,
-    form: PolicyForm,
+    form: PolicyForm | None,
     steps: Any,
     *,
     preview_form: PreviewForm | None = None,
@@ -413,8 +413,7 @@ def policy_preview(request: HttpRequest, policy_id: int) -> HttpResponse:
         result = preview(policy, opened_at)
         status = 200
     if getattr(request, "htmx", None):
-        context = _policy_context(policy, PolicyForm(), None, preview_form=preview_form)
-        context["result"], context["intervals"] = result, _intervals(result)
+        context = _policy_context(policy, None, None, preview_form=preview_form, result=result)
         return render(request, "sla/partials/preview.html", context, status=status)
     form = PolicyForm(initial=_policy_initial(policy))
     steps = StepFormSet(initial=_steps_initial(policy), prefix="steps")

@@ -40,6 +40,8 @@ def format_duration(value: timedelta | None) -> str:
     if value is None:
         return "—"
     minutes = int(abs(value).total_seconds() // 60)
+    if not value:
+        return _("0 min")
     if minutes < 1:
         return _("< 1 min")
     days, rest = divmod(minutes, 24 * 60)
@@ -109,7 +111,7 @@ def sla_badge(ticket: Any, now: datetime | None = None) -> SafeString:
     """The countdown badge of a ticket; empty for a ticket without an SLA."""
     state = getattr(ticket, "sla_state", "") or ""
     if not state:
-        return format_html("")
+        return SafeString("")
     now = now or clock.now()
     due_at = getattr(ticket, "sla_due_at", None)
     level = badge_level(state, due_at, getattr(ticket, "created_at", None), now)
