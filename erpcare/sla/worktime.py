@@ -91,11 +91,21 @@ class WorkingTime:
         if cached is not None:
             return cached
         midnight = datetime.combine(day, time(0))
-        intervals = []
+        mapped = []
         for start, end in self.periods_on(day):
             a = _local_to_utc(midnight + timedelta(seconds=start), self.tz)
             b = _local_to_utc(midnight + timedelta(seconds=end), self.tz)
-            if b > a:  # a period wholly inside a DST gap has no length
+            if b > a:  # e.g. 02:00-03:00 on the day the clocks skip that hour has no length
+                mapped.append((a, b))
+        # A boundary in the spring gap maps forward by the gap, possibly onto another
+        # period: 00:00-02:45 and 03:00-24:00 in Berlin overlap by 45 minutes that day.
+        # Sort and merge, so the intervals are ordered and disjoint and no instant counts
+        # twice.
+        intervals: list[tuple[datetime, datetime]] = []
+        for a, b in sorted(mapped):
+            if intervals and a < intervals[-1][1]:
+                intervals[-1] = (intervals[-1][0], max(intervals[-1][1], b))
+            else:
                 intervals.append((a, b))
         result = tuple(intervals)
         if len(self._days) > 20_000:  # bound memory in long-lived workers
