@@ -143,6 +143,7 @@ class PolicyForm(StyledForm):
     calendar = forms.ModelChoiceField(
         label=_("Calendar"), queryset=BusinessCalendar.objects.all(), empty_label=None
     )
+    # xgettext:no-python-format
     warning_percent = forms.IntegerField(label=_("Warn at (% of the target)"))
     pause_when_waiting_customer = forms.BooleanField(
         label=_("Pause while waiting for the customer"), required=False
@@ -158,6 +159,7 @@ class StepForm(StyledForm):
     metric = forms.ChoiceField(
         label=_("Clock"), required=False, choices=[("", "—"), *Metric.choices]
     )
+    # xgettext:no-python-format
     percent = forms.IntegerField(label=_("At (% of target)"), required=False)
     notify_assignee = forms.BooleanField(label=_("Assignee"), required=False)
     notify_team_lead = forms.BooleanField(label=_("Team lead"), required=False)

@@ -111,6 +111,7 @@ class SlaPolicy(models.Model):
     calendar = models.ForeignKey(
         BusinessCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
     )
+    # xgettext:no-python-format
     warning_percent = models.PositiveSmallIntegerField(_("warn at (% of target)"), default=75)
     pause_when_waiting_customer = models.BooleanField(
         _("pause while waiting for the customer"), default=True
@@ -160,6 +161,7 @@ class EscalationStep(models.Model):
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="steps")
     metric = models.CharField(_("clock"), max_length=16, choices=Metric.choices)
+    # xgettext:no-python-format
     percent = models.PositiveSmallIntegerField(_("at (% of target)"))
     notify_assignee = models.BooleanField(_("notify the assignee"), default=True)
     notify_team_lead = models.BooleanField(_("notify the team lead"), default=False)
