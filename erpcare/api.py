@@ -83,6 +83,8 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from erpcare.accounts.api import router as accounts_router
     from erpcare.customers.api import router as customers_router
+    from erpcare.kb.api import router as kb_router
+    from erpcare.search.api import router as search_router
     from erpcare.sla.api import router as sla_router
     from erpcare.tickets.api import router as tickets_router
 
@@ -90,6 +92,8 @@ def _register_routers() -> None:
     api.add_router("/", customers_router)
     api.add_router("/tickets", tickets_router)
     api.add_router("/sla", sla_router)
+    api.add_router("/kb", kb_router)
+    api.add_router("/search", search_router)
 
 
 _register_routers()

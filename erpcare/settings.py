@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "erpcare.tickets",
     "erpcare.sla",
     "erpcare.channels",
+    "erpcare.search",
+    "erpcare.kb",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("erpcare.accounts.urls")),
     path("desk/sla/", include("erpcare.sla.urls")),
     path("desk/notifications/", include("erpcare.channels.urls")),
+    path("desk/kb/", include("erpcare.kb.urls.desk")),
+    path("portal/kb/", include("erpcare.kb.urls.portal")),
     path("desk/", include("erpcare.tickets.urls.desk")),
     path("portal/", include("erpcare.tickets.urls.portal")),
     path("api/v1/", api.urls),

@@ -1,0 +1,1 @@
+"""The article search provider (filled in by the knowledge-base work of issue 4)."""
