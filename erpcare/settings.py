@@ -194,6 +194,8 @@ ERPCARE_AUTO_CLOSE_DAYS = env_int("ERPCARE_AUTO_CLOSE_DAYS", 7, minimum=1)
 ERPCARE_API_TOKEN_DAYS = env_int("ERPCARE_API_TOKEN_DAYS", 365, minimum=1)
 # How long a web process may trust a bearer token it has checked (0: check every request).
 ERPCARE_API_AUTH_CACHE_SECONDS = env_int("ERPCARE_API_AUTH_CACHE_SECONDS", 10, minimum=0)
+# Knowledge base: a published article is stale when not reviewed for this many months.
+ERPCARE_KB_REVIEW_MONTHS = env_int("ERPCARE_KB_REVIEW_MONTHS", 12, minimum=1)
 
 TASKS = {
     "default": {
