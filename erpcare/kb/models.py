@@ -134,7 +134,7 @@ class Article(models.Model):
     log_excerpt = models.TextField(_("log excerpt"), blank=True)
     module = models.CharField(_("ERP module"), max_length=16, choices=ErpModule.choices, blank=True)
     product = models.CharField(
-        _("product and version"), max_length=100, blank=True, help_text=_("e.g. Tryton 7.0")
+        _("product and version"), max_length=80, blank=True, help_text=_("e.g. Tryton 7.0")
     )
     keywords = models.CharField(
         _("keywords"), max_length=500, blank=True, help_text=_("Error codes, synonyms, tags.")

@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         help_text="e.g. Tryton 7.0",
-                        max_length=100,
+                        max_length=80,
                         verbose_name="product and version",
                     ),
                 ),

@@ -43,7 +43,7 @@ from erpcare.tickets.models import ResolutionCode, Status, Ticket, TicketNumberS
 MAX_TITLE = 200
 MAX_SUMMARY = 1000
 MAX_TEXT = 100_000
-MAX_PRODUCT = 100
+MAX_PRODUCT = 80
 MAX_KEYWORDS = 500
 MAX_NOTE = 500
 

@@ -267,25 +267,35 @@ class UsageSummary:
         return self.helpful / votes if votes else None
 
 
+def _search_log() -> Any:
+    """The search app's query log model when it keeps one with the fields read here."""
+    try:
+        model = apps.get_model(*_SEARCH_LOG_MODEL)
+    except LookupError:
+        return None
+    names = {f.name for f in model._meta.get_fields()}
+    return model if {"created_at", "query", "result_count"} <= names else None
+
+
 def _search_stats(
     since: datetime, until: datetime, organization: Organization | None, limit: int
 ) -> tuple[int, int, list[tuple[str, int]]]:
-    """(searches, zero-result searches, top zero-result queries) from the search app's
-    query log when it keeps one, else from our own search events."""
-    model: Any = None
-    if apps.is_installed("erpcare.search"):
-        try:
-            model = apps.get_model(*_SEARCH_LOG_MODEL)
-        except LookupError:
-            model = None
-    if model is not None and {"created_at", "query", "result_count"} <= {
-        f.name for f in model._meta.get_fields()
-    }:
-        rows = model.objects.filter(created_at__gte=since, created_at__lt=until)
+    """(searches, zero-result searches, the most frequent zero-result queries) from the
+    search app's query log when it keeps one, else from our own search events."""
+    model = _search_log()
+    if model is not None:
         names = {f.name for f in model._meta.get_fields()}
+        rows = model.objects.filter(created_at__gte=since, created_at__lt=until)
+        if "kinds" in names:  # searches that included articles (empty: every kind)
+            rows = rows.filter(Q(kinds="") | Q(kinds__contains="article"))
         if organization is not None and "organization" in names:
             rows = rows.filter(organization=organization)
-        zero = rows.filter(result_count=0)
+        zero = (
+            rows.filter(zero_results=True)
+            if "zero_results" in names
+            else rows.filter(result_count=0)
+        )
+        group = "normalized" if "normalized" in names else "query"
     else:
         rows = KbEvent.objects.filter(
             kind=EventKind.SEARCH, created_at__gte=since, created_at__lt=until
@@ -293,12 +303,13 @@ def _search_stats(
         if organization is not None:
             rows = rows.filter(organization=organization)
         zero = rows.filter(results=0)
+        group = "query"
     gaps = [
-        (row["query"], row["n"])
-        for row in zero.exclude(query="")
-        .values("query")
+        (row[group], row["n"])
+        for row in zero.exclude(**{group: ""})
+        .values(group)
         .annotate(n=Count("id"))
-        .order_by("-n", "query")[:limit]
+        .order_by("-n", group)[:limit]
     ]
     return rows.count(), zero.count(), gaps
 
@@ -326,8 +337,8 @@ def usage_summary(
         deflections=Count("id", filter=Q(kind=EventKind.DEFLECTION)),
     )
     vote_totals = votes.aggregate(
-        helpful=Count("id", filter=Q(helpful=True)),
-        not_helpful=Count("id", filter=Q(helpful=False)),
+        yes=Count("id", filter=Q(helpful=True)),
+        no=Count("id", filter=Q(helpful=False)),
     )
     per_article = {
         row["article"]: row
@@ -342,12 +353,12 @@ def usage_summary(
         .order_by("-views", "-deflections", "article")[:limit]
     }
     per_article_votes: dict[int, tuple[int, int]] = {
-        row["article"]: (row["helpful"], row["not_helpful"])
+        row["article"]: (row["yes"], row["no"])
         for row in votes.filter(article__in=list(per_article))
         .values("article")
         .annotate(
-            helpful=Count("id", filter=Q(helpful=True)),
-            not_helpful=Count("id", filter=Q(helpful=False)),
+            yes=Count("id", filter=Q(helpful=True)),
+            no=Count("id", filter=Q(helpful=False)),
         )
     }
     titles = {
@@ -375,8 +386,8 @@ def usage_summary(
         searches=searches,
         zero_result_searches=zero,
         deflections=totals["deflections"],
-        helpful=vote_totals["helpful"],
-        not_helpful=vote_totals["not_helpful"],
+        helpful=vote_totals["yes"],
+        not_helpful=vote_totals["no"],
         articles=articles,
         zero_result_queries=gaps,
     )
