@@ -1,0 +1,1 @@
+"""Knowledge-base pages: the desk (``desk``, ``panel``) and the customer portal (``portal``)."""
