@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
@@ -113,22 +113,50 @@ class ArticleListQuery(Schema):
     owner: str | None = Field(None, description="'me'")
     stale: bool | None = Field(None, description="true: published articles due for review")
     q: str | None = Field(None, max_length=200, description="Article number or words")
-    ordering: str = Field("-updated", description=", ".join(ORDERINGS))
+    ordering: str | None = Field(
+        None,
+        description=f"{', '.join(ORDERINGS)}; default: relevance with q, else -updated",
+    )
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(25, ge=1, le=100)
 
 
-def _search(user: User, queryset: Any, text: str) -> Any:
-    """Narrow ``queryset`` to articles matching ``text``: an article number, else words in
-    the title, summary or keywords (the ranked full-text search is ``/api/v1/search``)."""
+SEARCH_PAGES = 2  # of MAX hits each: the search service ranks at most 200 candidates
+
+
+def _search(user: User, queryset: Any, text: str) -> tuple[Any, list[int]]:
+    """Narrow ``queryset`` to articles matching ``text``: an article number; else what the
+    search service finds (published articles, ranked, also by words in the body) plus
+    articles in any state with every word in the title, summary or keywords. Returns the
+    queryset and the search service's ranking (ids, best first)."""
+    from erpcare.search import services as search_services
+
     words = text.split()
     if len(words) == 1 and words[0].upper().startswith(f"{NUMBER_PREFIX}-"):
-        return queryset.filter(number=words[0].upper())
+        return queryset.filter(number=words[0].upper()), []
+    ranked: list[int] = []
+    for page in range(SEARCH_PAGES):
+        results = search_services.search(
+            user, text, kinds=["article"], limit=100, offset=page * 100
+        )
+        ranked += [hit.object_id for hit in results.hits]
+        if not results.has_next:
+            break
+    by_words = Q()
     for word in words[:8]:
-        queryset = queryset.filter(
+        by_words &= (
             Q(title__icontains=word) | Q(summary__icontains=word) | Q(keywords__icontains=word)
         )
-    return queryset
+    return queryset.filter(Q(pk__in=ranked) | by_words), ranked
+
+
+def _by_rank(ranked: list[int]) -> Any:
+    """Order by the search service's ranking; articles it did not return come after."""
+    return Case(
+        *[When(pk=pk, then=Value(rank)) for rank, pk in enumerate(ranked)],
+        default=Value(len(ranked)),
+        output_field=IntegerField(),
+    )
 
 
 @router.get("/articles", response={200: ArticlePageOut, **ERRORS})
@@ -140,7 +168,7 @@ def list_articles(request: HttpRequest, query: Query[ArticleListQuery]) -> Any:
     _check_choice(query.visibility, Visibility, _("visibility"))
     _check_choice(query.language, ArticleLanguage, _("language"))
     _check_choice(query.module, ErpModule, _("ERP module"))
-    if query.ordering not in ORDERINGS:
+    if query.ordering is not None and query.ordering not in ORDERINGS:
         raise ActionError(
             _("%(value)s is not a valid %(field)s.")
             % {"value": query.ordering, "field": "ordering"}
@@ -161,13 +189,14 @@ def list_articles(request: HttpRequest, query: Query[ArticleListQuery]) -> Any:
     if query.stale is not None:
         stale = stale_filter()
         queryset = queryset.filter(stale) if query.stale else queryset.exclude(stale)
+    ordering: list[Any] = list(ORDERINGS[query.ordering or "-updated"])
     if query.q and query.q.strip():
         if "\x00" in query.q:
             raise ActionError(_("%(field)s contains a NUL character.") % {"field": "q"})
-        queryset = _search(user, queryset, query.q)
-    queryset = (
-        queryset.select_related(*RELATED).defer(*LONG_TEXT).order_by(*ORDERINGS[query.ordering])
-    )
+        queryset, ranked = _search(user, queryset, query.q)
+        if query.ordering is None and ranked:
+            ordering = [_by_rank(ranked), *ordering]
+    queryset = queryset.select_related(*RELATED).defer(*LONG_TEXT).order_by(*ordering)
     return page_of(queryset, query.page, query.page_size)
 
 

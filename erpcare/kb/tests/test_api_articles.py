@@ -83,6 +83,21 @@ def test_list_filters(cast, library):
     assert (len(page["items"]), page["has_next"]) == (2, True)
 
 
+def test_q_uses_the_search_service_and_its_ranking(cast, library):
+    services.update_article(
+        cast.mona, library.internal, body="The MRP run lock stays after a crash: reset it."
+    )
+    services.update_article(cast.mona, library.globex_only, body="Reset the POS sync queue.")
+    staff = api(cast, "mona").get(f"{K}/articles", {"q": "crash"}).json()
+    assert [item["number"] for item in staff["items"]] == [library.internal.number]
+    bob = api(cast, "bob").get(f"{K}/articles", {"q": "reset"}).json()
+    assert [item["number"] for item in bob["items"]] == [library.globex_only.number]
+    assert api(cast, "alice").get(f"{K}/articles", {"q": "reset"}).json()["items"] == []
+    # Drafts are not in the search index; their titles are still found.
+    drafts = api(cast, "lina").get(f"{K}/articles", {"q": "checklist"}).json()
+    assert [item["number"] for item in drafts["items"]] == [library.draft.number]
+
+
 def test_detail_by_number_or_id_and_404_for_the_rest(cast, library):
     alice = api(cast, "alice")
     body = alice.get(f"{K}/articles/{library.acme_only.number}").json()
