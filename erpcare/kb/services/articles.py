@@ -32,6 +32,8 @@ from erpcare.kb.models import (
     ArticleTicketLink,
     ArticleType,
     ArticleVersion,
+    EventKind,
+    KbEvent,
     LinkKind,
     Visibility,
     add_months,
@@ -589,12 +591,17 @@ def create_article_from_ticket(actor: User, ticket: Ticket) -> Article:
         source_ticket=ticket,
         note=_("Created from %(number)s") % {"number": ticket.number},
     )
+    now = clock.now()
     ArticleTicketLink.objects.create(
+        article=article, ticket=ticket, kind=LinkKind.CREATED_FROM, created_by=actor, created_at=now
+    )
+    KbEvent.objects.create(
+        kind=EventKind.LINK,
         article=article,
+        user=actor,
+        organization_id=ticket.organization_id,
         ticket=ticket,
-        kind=LinkKind.CREATED_FROM,
-        created_by=actor,
-        created_at=clock.now(),
+        created_at=now,
     )
     _audit(actor, "kb.article.linked", article, ticket=ticket.number, kind=LinkKind.CREATED_FROM)
     return article

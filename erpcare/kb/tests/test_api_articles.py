@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from erpcare.audit.models import AuditEntry
@@ -96,6 +98,27 @@ def test_q_uses_the_search_service_and_its_ranking(cast, library):
     # Drafts are not in the search index; their titles are still found.
     drafts = api(cast, "lina").get(f"{K}/articles", {"q": "checklist"}).json()
     assert [item["number"] for item in drafts["items"]] == [library.draft.number]
+
+
+def test_the_list_and_the_detail_take_a_fixed_number_of_queries(cast, library):
+    client = api(cast, "mona")
+    client.get(f"{K}/articles")  # warm the token and role look-ups
+
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    few = count(f"{K}/articles?page_size=100")
+    assert few <= 6
+    for n in range(10):
+        services.create_article(
+            cast.lina, title=f"more {n}", visibility="customer",
+            organization=cast.acme if n % 2 else cast.globex,
+        )  # fmt: skip
+    assert count(f"{K}/articles?page_size=100") == few
+    assert count(f"{K}/articles?page_size=100&q=more") <= few + 8
+    assert count(f"{K}/articles/{library.acme_only.number}") <= few
 
 
 def test_detail_by_number_or_id_and_404_for_the_rest(cast, library):

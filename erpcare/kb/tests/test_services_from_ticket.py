@@ -51,6 +51,8 @@ def test_the_case_is_prefilled_from_the_ticket(cast, resolved):
     link = ArticleTicketLink.objects.get(article=article)
     assert (link.ticket, link.kind, link.created_by) == (resolved, "created_from", cast.eric)
     assert article.versions.get().note == f"Created from {resolved.number}"
+    event = KbEvent.objects.get(kind="link", article=article)
+    assert (event.ticket, event.user, event.organization) == (resolved, cast.eric, cast.acme)
     assert [link.article for link in services.links_of_ticket(cast.lina, resolved)] == [article]
 
 
