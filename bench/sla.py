@@ -848,6 +848,7 @@ def peer_helpdesk(db: str, reps: int) -> dict:
             "why": "the peer's PostgreSQL (helpdesk/pg.sh, 127.0.0.1:54329) is not running",
         }
     env = dict(os.environ, HD_DB=db, HD_WORK=str(work))
+    env.pop("DJANGO_SETTINGS_MODULE", None)  # ours, set above; the peer has its own
     code = PEER_CODE.replace("REPS", str(reps))
     p = subprocess.run(
         [str(py), "manage.py", "shell", "-c", code],
