@@ -422,6 +422,10 @@ class TicketLinkForm(StyledForm):
         initial=LinkKind.SOLVED_WITH,
     )  # fmt: skip
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _small(self, "kb-link")
+
 
 class TicketUnlinkForm(forms.Form):
     article = forms.CharField(max_length=24)

@@ -309,8 +309,8 @@ def render_article(
 def article_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = current_user(request)
     article = fetch_article(request, number)
-    if not user.is_read_only:
-        services.record_view(user, article)
+    if not user.is_read_only and services.record_view(user, article):
+        article.view_count += 1  # the counter moved in the database, not in this copy
     return render_article(request, article)
 
 

@@ -209,7 +209,8 @@ def render_article(
 @require_GET
 def article_detail(request: HttpRequest, number: str) -> HttpResponse:
     article = fetch_article(request, number)
-    services.record_view(current_user(request), article)
+    if services.record_view(current_user(request), article):
+        article.view_count += 1  # the counter moved in the database, not in this copy
     return render_article(request, article)
 
 
