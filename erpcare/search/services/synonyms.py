@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -95,10 +96,18 @@ def _clean(terms: Sequence[Any]) -> list[str]:
     return cleaned
 
 
+def _stamp() -> datetime:
+    """Now, but later than every stored change: the table's version (see ``table``) moves
+    with every edit even when two servers' clocks disagree."""
+    latest = Synonym.objects.aggregate(last=Max("updated_at"))["last"]
+    now = clock.now()
+    return now if latest is None or now > latest else latest + timedelta(microseconds=1)
+
+
 @transaction.atomic
 def create_synonym(actor: User, terms: Sequence[Any]) -> Synonym:
     _require_manager(actor)
-    now = clock.now()
+    now = _stamp()
     synonym = Synonym.objects.create(terms=_clean(terms), created_at=now, updated_at=now)
     record(
         actor=actor, action="search.synonym_created", target=synonym, data={"terms": synonym.terms}
@@ -112,7 +121,7 @@ def update_synonym(actor: User, synonym: Synonym, terms: Sequence[Any]) -> Synon
     _require_manager(actor)
     old = list(synonym.terms)
     synonym.terms = _clean(terms)
-    synonym.updated_at = clock.now()
+    synonym.updated_at = _stamp()
     synonym.save(update_fields=["terms", "updated_at"])
     record(
         actor=actor,

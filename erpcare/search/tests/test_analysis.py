@@ -54,7 +54,8 @@ def test_codes_are_indexed_whole_and_in_parts():
     assert index_terms("ORA-00060: deadlock") == ["ora00060", "ora", "00060", "deadlock"]
     assert index_terms("INC-2026-000123")[:1] == ["inc2026000123"]
     assert {"inc", "2026", "000123"} <= set(index_terms("INC-2026-000123"))
-    assert "gr" in index_terms("GR posted") and "mrp" in index_terms("MRP run")
+    assert "gr" in index_terms("GR posted")
+    assert "mrp" in index_terms("MRP run")
     (group,) = parse_query("ORA-00060")
     assert group.alternatives == [("ora00060",), ("ora", "00060")]
 
@@ -73,7 +74,9 @@ def test_the_word_being_typed_is_also_a_prefix():
     assert ("recei*",) in groups[-1].alternatives
     # A finished word (followed by a space) is not a prefix.
     assert all(
-        not alt[0].endswith("*") for g in parse_query("goods ", prefix_last=True) for alt in g.alternatives
+        not alt[0].endswith("*")
+        for g in parse_query("goods ", prefix_last=True)
+        for alt in g.alternatives
     )
 
 
@@ -101,10 +104,16 @@ def test_syntax_characters_are_just_text(text):
 
 
 def test_highlight_marks_matches_in_the_best_window():
-    text = "无关的开头。" * 40 + "月结之后记账凭证无法保存，处理方法是先反结账再修改凭证。" + "结尾。" * 40
+    text = (
+        "无关的开头。" * 40
+        + "月结之后记账凭证无法保存，处理方法是先反结账再修改凭证。"
+        + "结尾。" * 40
+    )
     snippet = highlight(text, ["凭证", "反结账", "保存"], max_len=60)
-    assert snippet.startswith("…") and snippet.endswith("…")
-    assert "<mark>反结账</mark>" in snippet and "<mark>保存</mark>" in snippet
+    assert snippet.startswith("…")
+    assert snippet.endswith("…")
+    assert "<mark>反结账</mark>" in snippet
+    assert "<mark>保存</mark>" in snippet
     assert snippet.count("<mark>凭证</mark>") == 2
 
 
