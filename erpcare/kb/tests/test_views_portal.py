@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from erpcare.kb import services
 from erpcare.kb.models import Article, ArticleFeedback, EventKind, KbEvent
@@ -292,3 +294,22 @@ def test_this_solved_my_problem_records_a_deflection_and_creates_no_ticket(cast,
 def test_the_solved_button_only_shows_for_visits_from_the_new_ticket_form(cast, library):
     body = signed_in(cast.alice).get(url(library.public)).content.decode()
     assert 'data-testid="kb-solved"' not in body
+
+
+def _home_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/portal/kb/")
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_the_home_costs_the_same_queries_for_2_or_20_articles(cast):
+    client = signed_in(cast.alice)
+    modules = ["gl", "ap", "inventory", "sales"]
+    for i in range(2):
+        published(cast, f"Few {i}", visibility="public", module=modules[i])
+    few = _home_queries(client)
+    for i in range(18):
+        published(cast, f"Many {i}", visibility="customer", organization=cast.acme,
+                  module=modules[i % 4])  # fmt: skip
+    assert _home_queries(client) == few
