@@ -94,13 +94,23 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         """The one scoping rule for articles (see ``kb.services.access.visible_articles``).
 
         - not signed in or inactive: nothing;
-        - support staff and auditors: every article in every state (auditors cannot write);
+        - managers, admins and auditors: every article in every state (auditors cannot
+          write);
+        - agents: every article in every state, except those made for a customer their
+          teams do not serve (the same line as tickets: an agent of customer A's team does
+          not read customer B's own procedures);
         - customer users: published articles that are public or made for their organization.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_support_staff or user.is_read_only:
+        if user.sees_all_tickets or user.is_read_only:
             return self
+        if user.is_support_staff:
+            from erpcare.customers.services import visible_organizations
+
+            return self.exclude(
+                Q(visibility=Visibility.CUSTOMER) & ~Q(organization__in=visible_organizations(user))
+            )
         if user.is_customer and user.organization_id:
             return self.filter(status=ArticleStatus.PUBLISHED).filter(
                 Q(visibility=Visibility.PUBLIC)
