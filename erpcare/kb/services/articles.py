@@ -233,7 +233,7 @@ def _check_audience(visibility: str, organization: Organization | None) -> None:
     if visibility == Visibility.CUSTOMER and organization is None:
         raise ActionError(_("An article for one customer needs that customer."))
     if visibility != Visibility.CUSTOMER and organization is not None:
-        raise ActionError(_("Only an article for one customer names a customer."))
+        raise ActionError(_("Only an article visible to one customer can name a customer."))
 
 
 def _check_complete(article: Article) -> None:
@@ -247,14 +247,11 @@ def _check_complete(article: Article) -> None:
         raise ActionError(_("Write the article's text before review."))
 
 
-def _state_error(article: Article, action: str) -> Conflict:
+def _state_error(article: Article, message: str) -> Conflict:
+    """``message`` is a whole translated sentence with %(number)s and %(status)s, so each
+    language can word it (no sentence assembled from pieces)."""
     return Conflict(
-        _("%(number)s is %(status)s; it cannot be %(action)s.")
-        % {
-            "number": article.number,
-            "status": ArticleStatus(article.status).label.lower(),
-            "action": action,
-        }
+        message % {"number": article.number, "status": ArticleStatus(article.status).label}
     )
 
 
@@ -418,7 +415,9 @@ def submit_for_review(actor: User, article: Article, *, note: str = "") -> Artic
     note = _clean_text(note, label=_("Note"), limit=MAX_NOTE)
     article = lock_article(actor, article)
     if article.status != ArticleStatus.DRAFT:
-        raise _state_error(article, _("submitted for review"))
+        raise _state_error(
+            article, _("%(number)s cannot be submitted for review: its status is “%(status)s”.")
+        )
     _check_complete(article)
     article.status = ArticleStatus.REVIEW
     article.updated_at = clock.now()
@@ -442,7 +441,9 @@ def publish(
     review_by = _clean_review_by(review_by)
     article = lock_article(actor, article)
     if article.status not in (ArticleStatus.DRAFT, ArticleStatus.REVIEW):
-        raise _state_error(article, _("published"))
+        raise _state_error(
+            article, _("%(number)s cannot be published: its status is “%(status)s”.")
+        )
     _check_complete(article)
     now = clock.now()
     article.status = ArticleStatus.PUBLISHED
@@ -474,7 +475,9 @@ def return_to_draft(actor: User, article: Article, *, note: str = "") -> Article
             _("Only reviewers (managers, admins) or the owner can return an article to draft.")
         )
     if article.status != ArticleStatus.REVIEW:
-        raise _state_error(article, _("returned to draft"))
+        raise _state_error(
+            article, _("%(number)s cannot be returned to draft: its status is “%(status)s”.")
+        )
     if rules.is_reviewer(actor) and not is_owner and not note:
         raise ActionError(_("Tell the author what to change: a note is required."))
     article.status = ArticleStatus.DRAFT
@@ -494,7 +497,7 @@ def archive(actor: User, article: Article, *, note: str = "") -> Article:
     note = _clean_text(note, label=_("Note"), limit=MAX_NOTE)
     article = lock_article(actor, article)
     if article.status == ArticleStatus.ARCHIVED:
-        raise _state_error(article, _("archived"))
+        raise _state_error(article, _("%(number)s cannot be archived: its status is “%(status)s”."))
     old = article.status
     article.status = ArticleStatus.ARCHIVED
     article.updated_at = clock.now()
@@ -511,7 +514,7 @@ def restore(actor: User, article: Article, *, note: str = "") -> Article:
     note = _clean_text(note, label=_("Note"), limit=MAX_NOTE)
     article = lock_article(actor, article)
     if article.status != ArticleStatus.ARCHIVED:
-        raise _state_error(article, _("restored"))
+        raise _state_error(article, _("%(number)s cannot be restored: its status is “%(status)s”."))
     article.status = ArticleStatus.DRAFT
     article.updated_at = clock.now()
     article.save(update_fields=["status", "updated_at"])
@@ -528,7 +531,9 @@ def mark_reviewed(actor: User, article: Article, *, review_by: date | None = Non
     review_by = _clean_review_by(review_by)
     article = lock_article(actor, article)
     if article.status != ArticleStatus.PUBLISHED:
-        raise _state_error(article, _("marked as reviewed"))
+        raise _state_error(
+            article, _("%(number)s cannot be marked as reviewed: its status is “%(status)s”.")
+        )
     article.reviewed_at = clock.now()
     article.review_by = review_by
     article.save(update_fields=["reviewed_at", "review_by"])
@@ -568,8 +573,11 @@ def create_article_from_ticket(actor: User, ticket: Ticket) -> Article:
     ticket = found
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         raise Conflict(
-            _("Only a resolved or closed ticket can become an article; %(number)s is %(status)s.")
-            % {"number": ticket.number, "status": Status(ticket.status).label.lower()}
+            _(
+                "Only a resolved or closed ticket can become an article; the status of "
+                "%(number)s is “%(status)s”."
+            )
+            % {"number": ticket.number, "status": Status(ticket.status).label}
         )
     cause = str(ResolutionCode(ticket.resolution_code).label) if ticket.resolution_code else ""
     tags: list[str] = []

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from erpcare.kb.models import Article, ArticleStatus, ArticleType, Visibility
+from erpcare.kb.models import Article, ArticleStatus, ArticleType, LinkKind, Visibility
 from erpcare.kb.rendering import render_article_markdown
 
 register = template.Library()
@@ -34,6 +34,36 @@ TYPE_ICONS: dict[str, str] = {
     ArticleType.CASE: "bi-bug",
     ArticleType.UPGRADE: "bi-arrow-up-circle",
 }
+
+
+# A link reads differently from each end: the ticket "was solved with" KB-0042, while the
+# article "solved" INC-…; the ticket is the "source of" the article made from it.
+def _seen_from_ticket() -> dict[str, str]:
+    return {
+        LinkKind.SOLVED_WITH: _("Solved with"),
+        LinkKind.RELATED: _("Related"),
+        LinkKind.CREATED_FROM: _("Made into"),
+    }
+
+
+def _seen_from_article() -> dict[str, str]:
+    return {
+        LinkKind.SOLVED_WITH: _("Solved"),
+        LinkKind.RELATED: _("Related"),
+        LinkKind.CREATED_FROM: _("Created from"),
+    }
+
+
+@register.filter
+def link_label_on_ticket(kind: str) -> str:
+    """The label before an article number on a ticket's knowledge panel."""
+    return _seen_from_ticket().get(kind, kind)
+
+
+@register.filter
+def link_label_on_article(kind: str) -> str:
+    """The label before a ticket number on an article's page."""
+    return _seen_from_article().get(kind, kind)
 
 
 @register.simple_tag(takes_context=True)

@@ -48,7 +48,7 @@ CASES = {
         "needs that customer"),
     "customer on a public article": (
         "lina", "post", "/articles", {"title": "t", "visibility": "public", "customer": "acme"},
-        400, "Only an article for one customer"),
+        400, "Only an article visible to one customer"),
     "unknown customer": ("lina", "post", "/articles",
                          {"title": "t", "visibility": "customer", "customer": "nope"}, 404,
                          "Customer not found"),
