@@ -3,7 +3,7 @@
 The full-text part of the index is not a Django field: on SQLite an FTS5 table
 (``search_fts``, external content over ``search_searchentry``, kept in step by triggers),
 on PostgreSQL a generated ``tsvector`` column with a GIN index. Both are created by
-migration 0002 for the database at hand (see ``backends``).
+migration 0005 for the database at hand (see ``backends``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class SearchEntry(models.Model):
     doc_type = models.CharField(_("type"), max_length=24, blank=True)
     product = models.CharField(_("product"), max_length=80, blank=True)
     title = models.CharField(_("title"), max_length=300)
+    # Kind, audience and customer as index tokens (see backends.base.scope_terms).
+    scope_terms = models.TextField(blank=True)
     title_terms = models.TextField(blank=True)
     body_terms = models.TextField(blank=True)
     updated_at = models.DateTimeField(_("updated"))

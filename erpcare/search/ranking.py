@@ -58,12 +58,32 @@ def _count(alternative: Alternative, counts: Counter[str], words: Sequence[str])
         return counts.get(term, 0)
     if any(term not in counts for term in alternative if not term.endswith(PREFIX)):
         return 0
-    size = len(alternative)
+    first, rest = alternative[0], alternative[1:]
+    if first.endswith(PREFIX):
+        starts: Sequence[int] = [i for i, word in enumerate(words) if _same(word, first)]
+    else:
+        starts = _positions(words, first, counts.get(first, 0))
     return sum(
         1
-        for start in range(len(words) - size + 1)
-        if all(_same(words[start + i], alternative[i]) for i in range(size))
+        for start in starts
+        if start + len(rest) < len(words)
+        and all(_same(words[start + 1 + i], term) for i, term in enumerate(rest))
     )
+
+
+def _positions(words: Sequence[str], term: str, expected: int) -> list[int]:
+    """Where ``term`` occurs, found with list.index (C speed) rather than a Python loop."""
+    found: list[int] = []
+    start = 0
+    index = words.index if isinstance(words, list) else list(words).index
+    for _ in range(expected):
+        try:
+            start = index(term, start)
+        except ValueError:
+            break
+        found.append(start)
+        start += 1
+    return found
 
 
 def _same(word: str, term: str) -> bool:

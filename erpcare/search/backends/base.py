@@ -1,8 +1,15 @@
 """What both full-text backends share: the candidate query's filters and its shape.
 
-A backend only finds candidates (the best ~200 by its own score, already filtered by
-kind, audience, customer and the providers' pre-filters in SQL). The final ranking is
-done in Python by ``search.ranking`` so both backends rank alike.
+A backend only finds candidates: the best ~200 by its own score among the WINDOW most
+recent matches. Kind, audience and customer are tokens of the full-text index itself
+(``scope_terms``), so the index filters them while it matches and the window holds only
+entries the user may find; the other filters and the providers' pre-filters are SQL on
+the window. The final ranking is done in Python by ``search.ranking`` so both backends
+rank alike.
+
+Why a window: a common word (凭证, invoice) matches a large share of a million tickets,
+and scoring every match costs seconds on either database. The newest matches are the
+ones a support desk looks for; articles, far fewer, rarely reach the window's size.
 """
 
 from __future__ import annotations
@@ -18,6 +25,23 @@ from erpcare.search.documents import Audience
 from erpcare.search.models import SearchEntry
 
 TABLE = "search_searchentry"
+WINDOW = 2000  # most recent matches scored by the backend per query
+# Scope tokens start with a private-use character: no query can produce one (analysed
+# terms are letters and digits), and both tokenizers keep it inside the token.
+SCOPE_MARK = "\ue000"
+
+
+def _token(value: object) -> str:
+    return "".join(char for char in str(value).lower() if char.isalnum())
+
+
+def scope_terms(kind: str, audience: str, organization_id: int | None) -> str:
+    """The scope tokens of an entry: its kind, its audience, and for customer entries
+    its organization."""
+    tokens = [f"{SCOPE_MARK}k{_token(kind)}", f"{SCOPE_MARK}a{_token(audience)}"]
+    if audience == Audience.CUSTOMER and organization_id is not None:
+        tokens.append(f"{SCOPE_MARK}o{int(organization_id)}")
+    return " ".join(tokens)
 
 
 @dataclass
@@ -33,6 +57,18 @@ class Filters:
     customer: bool = False
     # Per kind, a subquery of the object ids the user may see (a provider's pre-filter).
     restrictions: dict[str, tuple[str, tuple[Any, ...]]] = field(default_factory=dict)
+
+    def scope(self) -> list[list[str]]:
+        """The scope tokens a match must have: one of each list."""
+        required: list[list[str]] = []
+        if self.kinds is not None:
+            required.append([f"{SCOPE_MARK}k{_token(kind)}" for kind in self.kinds])
+        if self.customer:
+            anyone = [f"{SCOPE_MARK}a{Audience.PUBLIC}"]
+            if self.customer_organization_id is not None:
+                anyone.append(f"{SCOPE_MARK}o{int(self.customer_organization_id)}")
+            required.append(anyone)
+        return required
 
     def where(self) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
@@ -98,6 +134,20 @@ class Backend:
             return self.term(alternative[0], title_only=title_only)
         return self.phrase(alternative, title_only=title_only)
 
+    def scope_term(self, term: str) -> str:
+        """A scope token, restricted to the scope part of the index."""
+        raise NotImplementedError
+
+    def with_scope(self, expression: str, filters: Filters) -> str:
+        required = [
+            self.any_of([self.scope_term(token) for token in tokens])
+            for tokens in filters.scope()
+            if tokens
+        ]
+        if any(not tokens for tokens in filters.scope()):
+            return ""  # e.g. no kind at all: nothing can match
+        return self.all_of([*required, expression]) if required else expression
+
     def compile(
         self, groups: Sequence[Group], *, match_all: bool, title_only: bool, weak: bool = False
     ) -> str:
@@ -135,10 +185,20 @@ class Backend:
         expression = self.compile(groups, match_all=match_all, title_only=title_only, weak=weak)
         if not expression:
             return []
-        sql, params = self.candidate_sql(expression, filters, limit)
+        match = self.with_scope(expression, filters)
+        if not match:
+            return []
+        sql, params = self.candidate_sql(match, expression, filters, limit)
+        return self.fetch(sql, params)
+
+    def fetch(self, sql: str, params: list[Any]) -> list[SearchEntry]:
         return list(SearchEntry.objects.raw(sql, params))
 
-    def candidate_sql(self, expression: str, filters: Filters, limit: int) -> tuple[str, list[Any]]:
+    def candidate_sql(
+        self, match: str, expression: str, filters: Filters, limit: int
+    ) -> tuple[str, list[Any]]:
+        """SQL for the candidates: ``match`` (scope and text) finds, ``expression``
+        (text only) scores."""
         raise NotImplementedError
 
     def entries_match(self, entry_ids: Iterable[int], alternative: Alternative) -> bool:

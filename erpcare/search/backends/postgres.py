@@ -1,5 +1,6 @@
-"""PostgreSQL: a generated ``tsvector`` column (title weight A, body weight B) with a GIN
-index, ranked with ts_rank_cd().
+"""PostgreSQL: a generated ``tsvector`` column (title weight A, body weight B, scope
+tokens weight D) with a GIN index, ranked with ts_rank_cd() — over the text part of the
+query only, so the scope tokens never enter the cover density.
 
 The vector is built from the analysed terms by splitting on spaces, not by a text-search
 parser: PostgreSQL's parser drops Chinese characters under some locales (``LC_CTYPE=C``),
@@ -12,13 +13,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
+
 from erpcare.search.analysis import Alternative
-from erpcare.search.backends.base import TABLE, Backend, Filters, is_prefix, plain, run
+from erpcare.search.backends.base import (
+    SCOPE_MARK,
+    TABLE,
+    WINDOW,
+    Backend,
+    Filters,
+    is_prefix,
+    plain,
+    run,
+)
+from erpcare.search.models import SearchEntry
 
 VECTOR_FUNCTION = "search_terms_tsvector"
 # ts_rank_cd weights for D, C, B (body), A (title); normalization 1 divides by
 # 1 + log(length) so long tickets do not win by length alone.
-RANK = "ts_rank_cd('{0.1, 0.2, 0.25, 1.0}', e.search_vector, q, 1)"
+RANK = "ts_rank_cd('{0.0, 0.2, 0.25, 1.0}', e.search_vector, CAST(%s AS tsquery), 1)"
 
 _DDL = [
     # Positions are the term's place in the space-separated list (PostgreSQL keeps at
@@ -31,7 +44,8 @@ _DDL = [
       FROM unnest(string_to_array(terms, ' ')) WITH ORDINALITY AS x(t, n) WHERE t <> ''
     $$""",  # noqa: S608
     f"ALTER TABLE {TABLE} ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
-    f"{VECTOR_FUNCTION}(title_terms, 'A') || {VECTOR_FUNCTION}(body_terms, 'B')) STORED",
+    f"{VECTOR_FUNCTION}(scope_terms, 'D') || {VECTOR_FUNCTION}(title_terms, 'A') || "
+    f"{VECTOR_FUNCTION}(body_terms, 'B')) STORED",
     f"CREATE INDEX search_entry_vector ON {TABLE} USING gin (search_vector)",
 ]
 
@@ -50,21 +64,46 @@ class PostgresBackend(Backend):
     def phrase(self, terms: Sequence[str], *, title_only: bool) -> str:
         return "(" + " <-> ".join(self.term(t, title_only=title_only) for t in terms) + ")"
 
+    def scope_term(self, term: str) -> str:
+        return _quote(term) + ":D"
+
     def any_of(self, parts: Sequence[str]) -> str:
         return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
 
     def all_of(self, parts: Sequence[str]) -> str:
         return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
 
-    def candidate_sql(self, expression: str, filters: Filters, limit: int) -> tuple[str, list[Any]]:
+    def candidate_sql(
+        self, match: str, expression: str, filters: Filters, limit: int
+    ) -> tuple[str, list[Any]]:
         clauses, params = filters.where()
-        where = "".join(f" AND {clause}" for clause in clauses)
+        where = " AND ".join(clauses) or "TRUE"
+        # The window first (GIN finds, the newest WINDOW matches are kept), then
+        # ts_rank_cd for those rows only: it reads each row's whole vector.
         sql = (
-            f"SELECT {self.COLUMNS}, {RANK} AS score "  # noqa: S608
-            f"FROM {TABLE} e, CAST(%s AS tsquery) q "
-            f"WHERE e.search_vector @@ q{where} ORDER BY score DESC, e.id DESC LIMIT %s"
+            f"SELECT {self.COLUMNS}, {RANK} AS score FROM ("  # noqa: S608
+            f"SELECT * FROM {TABLE} WHERE search_vector @@ CAST(%s AS tsquery) "
+            f"ORDER BY id DESC LIMIT %s) e "
+            f"WHERE {where} ORDER BY score DESC, e.id DESC LIMIT %s"
         )
-        return sql, [expression, *params, limit]
+        return sql, [expression, match, WINDOW, *params, limit]
+
+    def fetch(self, sql: str, params: list[Any]) -> list[SearchEntry]:
+        """Run unprepared. With server-side binding psycopg prepares a statement after
+        five runs, and PostgreSQL may then switch to a generic plan that cannot see how
+        common the searched words are: measured 1.2 s instead of 0.07 s for a common
+        word over 200,000 entries."""
+        names = [column.strip().removeprefix("e.") for column in self.COLUMNS.split(",")]
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            raw = cursor.cursor
+            raw.execute(sql, params, prepare=False)
+            rows = raw.fetchall()
+        entries = []
+        for row in rows:
+            entry = SearchEntry(**dict(zip(names, row[:-1], strict=True)))
+            entry.score = row[-1]  # type: ignore[attr-defined]
+            entries.append(entry)
+        return entries
 
     def entries_match(self, entry_ids: Iterable[int], alternative: Alternative) -> bool:
         ids = list(entry_ids)
@@ -91,13 +130,18 @@ class PostgresBackend(Backend):
             f"SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM {TABLE}') "  # noqa: S608
             "WHERE word !~ '[0-9]'"
         )
-        return [(str(word), int(ndoc)) for word, ndoc in run(sql, [])]
+        return [
+            (str(word), int(ndoc))
+            for word, ndoc in run(sql, [])
+            if not str(word).startswith(SCOPE_MARK)
+        ]
 
     def install(self, schema_editor: Any) -> None:
         for statement in _DDL:
             schema_editor.execute(statement)
 
     def uninstall(self, schema_editor: Any) -> None:
+        """Drops what any version of ``install`` created."""
         schema_editor.execute("DROP INDEX IF EXISTS search_entry_vector")
         schema_editor.execute(f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS search_vector")
         schema_editor.execute(f'DROP FUNCTION IF EXISTS {VECTOR_FUNCTION}(text, "char")')

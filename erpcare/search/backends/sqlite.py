@@ -1,8 +1,9 @@
 """SQLite: an FTS5 table over the analysed terms, ranked with bm25().
 
-The FTS5 table keeps no copy of the text (``content=`` the entry table) and is kept in
-step by three triggers, so every write to ``search_searchentry`` — ORM, raw SQL, a
-test's flush — updates it in the same transaction. ``unicode61`` splits on spaces only
+The FTS5 table (columns: scope tokens, title, body) keeps no copy of the text
+(``content=`` the entry table) and is kept in step by three triggers, so every write to
+``search_searchentry`` — ORM, raw SQL, a test's flush — updates it in the same
+transaction. ``unicode61`` splits on spaces only
 because analysed terms hold nothing but letters and digits; diacritics are kept so a
 term means the same as on PostgreSQL.
 
@@ -16,28 +17,35 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from erpcare.search.analysis import Alternative
-from erpcare.search.backends.base import TABLE, Backend, Filters, is_prefix, plain, run
+from erpcare.search.backends.base import (
+    SCOPE_MARK,
+    TABLE,
+    WINDOW,
+    Backend,
+    Filters,
+    is_prefix,
+    plain,
+    run,
+)
 
 FTS = "search_fts"
 VOCAB = "search_fts_vocab"
 TITLE_WEIGHT = 4.0  # a term in the title counts four times one in the body
+COLUMNS = "scope_terms, title_terms, body_terms"
+OLD = {"new": "new.scope_terms, new.title_terms, new.body_terms",
+       "old": "old.scope_terms, old.title_terms, old.body_terms"}  # fmt: skip
 
 _DDL = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(title_terms, body_terms, "
-    f"content='{TABLE}', content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCAB} USING fts5vocab({FTS}, 'row')",
-    f"CREATE TRIGGER IF NOT EXISTS search_fts_insert AFTER INSERT ON {TABLE} BEGIN "  # noqa: S608
-    f"INSERT INTO {FTS}(rowid, title_terms, body_terms) "
-    f"VALUES (new.id, new.title_terms, new.body_terms); END",
-    f"CREATE TRIGGER IF NOT EXISTS search_fts_delete AFTER DELETE ON {TABLE} BEGIN "  # noqa: S608
-    f"INSERT INTO {FTS}({FTS}, rowid, title_terms, body_terms) "
-    f"VALUES ('delete', old.id, old.title_terms, old.body_terms); END",
-    f"CREATE TRIGGER IF NOT EXISTS search_fts_update AFTER UPDATE OF title_terms, body_terms "  # noqa: S608
-    f"ON {TABLE} BEGIN "
-    f"INSERT INTO {FTS}({FTS}, rowid, title_terms, body_terms) "
-    f"VALUES ('delete', old.id, old.title_terms, old.body_terms); "
-    f"INSERT INTO {FTS}(rowid, title_terms, body_terms) "
-    f"VALUES (new.id, new.title_terms, new.body_terms); END",
+    f"CREATE VIRTUAL TABLE {FTS} USING fts5({COLUMNS}, content='{TABLE}', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
+    f"CREATE VIRTUAL TABLE {VOCAB} USING fts5vocab({FTS}, 'row')",
+    f"CREATE TRIGGER search_fts_insert AFTER INSERT ON {TABLE} BEGIN "  # noqa: S608
+    f"INSERT INTO {FTS}(rowid, {COLUMNS}) VALUES (new.id, {OLD['new']}); END",
+    f"CREATE TRIGGER search_fts_delete AFTER DELETE ON {TABLE} BEGIN "  # noqa: S608
+    f"INSERT INTO {FTS}({FTS}, rowid, {COLUMNS}) VALUES ('delete', old.id, {OLD['old']}); END",
+    f"CREATE TRIGGER search_fts_update AFTER UPDATE OF {COLUMNS} ON {TABLE} BEGIN "  # noqa: S608
+    f"INSERT INTO {FTS}({FTS}, rowid, {COLUMNS}) VALUES ('delete', old.id, {OLD['old']}); "
+    f"INSERT INTO {FTS}(rowid, {COLUMNS}) VALUES (new.id, {OLD['new']}); END",
     # Entries written before the FTS table existed (re-installing after a table rebuild).
     f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')",  # noqa: S608
 ]
@@ -58,22 +66,30 @@ class SqliteBackend(Backend):
         text = _quote(" ".join(plain(term) for term in terms))
         return f"title_terms : {text}" if title_only else text
 
+    def scope_term(self, term: str) -> str:
+        return f"scope_terms : {_quote(term)}"
+
     def any_of(self, parts: Sequence[str]) -> str:
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
     def all_of(self, parts: Sequence[str]) -> str:
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
-    def candidate_sql(self, expression: str, filters: Filters, limit: int) -> tuple[str, list[Any]]:
+    def candidate_sql(
+        self, match: str, expression: str, filters: Filters, limit: int
+    ) -> tuple[str, list[Any]]:
         clauses, params = filters.where()
-        where = "".join(f" AND {clause}" for clause in clauses)
-        rank = f"bm25({FTS}, {TITLE_WEIGHT}, 1.0)"
+        where = " AND ".join(clauses) or "1 = 1"
+        # FTS5 walks the matches newest first and stops at the window; bm25 is computed
+        # for the window's rows only. The scope column has weight 0.
         sql = (
-            f"SELECT {self.COLUMNS}, -{rank} AS score "  # noqa: S608
-            f"FROM {FTS} JOIN {TABLE} e ON e.id = {FTS}.rowid "
-            f"WHERE {FTS} MATCH %s{where} ORDER BY {rank}, e.id DESC LIMIT %s"
+            f"SELECT {self.COLUMNS}, w.score AS score FROM ("  # noqa: S608
+            f"SELECT rowid AS rid, -bm25({FTS}, 0.0, {TITLE_WEIGHT}, 1.0) AS score "
+            f"FROM {FTS} WHERE {FTS} MATCH %s ORDER BY rowid DESC LIMIT %s"
+            f") w JOIN {TABLE} e ON e.id = w.rid "
+            f"WHERE {where} ORDER BY w.score DESC, e.id DESC LIMIT %s"
         )
-        return sql, [expression, *params, limit]
+        return sql, [match, WINDOW, *params, limit]
 
     def entries_match(self, entry_ids: Iterable[int], alternative: Alternative) -> bool:
         ids = list(entry_ids)
@@ -93,13 +109,18 @@ class SqliteBackend(Backend):
 
     def vocabulary(self) -> Iterable[tuple[str, int]]:
         words = f"SELECT term, doc FROM {VOCAB} WHERE term NOT GLOB '*[0-9]*'"  # noqa: S608
-        return [(str(term), int(doc)) for term, doc in run(words, [])]
+        return [
+            (str(term), int(doc))
+            for term, doc in run(words, [])
+            if not str(term).startswith(SCOPE_MARK)
+        ]
 
     def install(self, schema_editor: Any) -> None:
         for statement in _DDL:
             schema_editor.execute(statement)
 
     def uninstall(self, schema_editor: Any) -> None:
+        """Drops what any version of ``install`` created."""
         for name in ("search_fts_insert", "search_fts_delete", "search_fts_update"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
         schema_editor.execute(f"DROP TABLE IF EXISTS {VOCAB}")

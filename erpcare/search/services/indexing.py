@@ -10,6 +10,7 @@ from django.db import transaction
 
 from erpcare.search import registry
 from erpcare.search.analysis import index_terms
+from erpcare.search.backends.base import scope_terms
 from erpcare.search.documents import Document
 from erpcare.search.models import SearchEntry
 from erpcare.search.services import vocabulary
@@ -20,7 +21,7 @@ CHUNK = 1000
 
 UPDATED_FIELDS = [
     "audience", "organization_id", "module", "doc_type", "product", "title",
-    "title_terms", "body_terms", "updated_at", "helpfulness",
+    "scope_terms", "title_terms", "body_terms", "updated_at", "helpfulness",
 ]  # fmt: skip
 
 
@@ -37,6 +38,7 @@ def entry_for(document: Document) -> SearchEntry:
         doc_type=(document.doc_type or "")[:24],
         product=(document.product or "")[:80],
         title=title,
+        scope_terms=scope_terms(document.kind, document.audience, document.organization_id),
         title_terms=" ".join(index_terms(title)),
         body_terms=" ".join(index_terms(body[:MAX_BODY_CHARS])),
         updated_at=document.updated_at,
