@@ -30,6 +30,7 @@ BAD = {
     "backslash": "\\ \\\\ \\'",
     "emoji": "🙂 凭证 🧾",
     "control": "\x01\x02\x1b[31m",
+    "scope token": "\ue000karticle \ue000apublic",  # the index's own scope tokens
 }
 
 

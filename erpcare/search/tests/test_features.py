@@ -173,3 +173,13 @@ def test_searches_without_results_are_the_gaps(cast, docs, frozen_now):
         ("宏观经济", 1),
     ]
     assert services.zero_result_queries(NOW + timedelta(days=1)) == []
+
+
+def test_the_backend_scores_the_newest_matches_first(cast, docs, monkeypatch):
+    """A common word matching more than the window: the newest entries are the ones
+    scored (entry ids follow indexing order, the corpus is indexed by id)."""
+    from erpcare.search.backends import postgres, sqlite
+
+    monkeypatch.setattr(sqlite, "WINDOW", 3)
+    monkeypatch.setattr(postgres, "WINDOW", 3)
+    assert sorted(ids(services.search(cast.adam, "凭证"))) == [10, 16, 17]
