@@ -165,3 +165,39 @@ def test_bad_synonyms_get_a_json_error(cast, docs, body, status, message):
     assert response.status_code == status
     assert message in response.json()["detail"]
     assert Synonym.objects.count() == before
+
+
+def test_every_search_operation_answers_as_documented(cast, docs, spec):
+    """Each operation under /api/v1/search once, checked against the document (the
+    project-wide coverage test in tickets/tests/test_openapi.py leaves these to us)."""
+    staff, manager = client_for(cast, cast.lina), client_for(cast, cast.mona)
+    group = Synonym.objects.order_by("id").first()
+    calls = [
+        ("get", S, staff.get(S, {"q": "凭证"})),
+        ("get", f"{S}/suggest", staff.get(f"{S}/suggest", {"q": "凭证"})),
+        ("post", f"{S}/similar", staff.post(f"{S}/similar", {"text": "凭证"}, content_type=JSON)),
+        ("get", f"{S}/synonyms", staff.get(f"{S}/synonyms")),
+        (
+            "post",
+            f"{S}/synonyms",
+            manager.post(f"{S}/synonyms", {"terms": ["尾差", "rounding"]}, content_type=JSON),
+        ),
+        ("get", f"{S}/synonyms/{{synonym_id}}", staff.get(f"{S}/synonyms/{group.pk}")),
+        (
+            "put",
+            f"{S}/synonyms/{{synonym_id}}",
+            manager.put(f"{S}/synonyms/{group.pk}", {"terms": group.terms}, content_type=JSON),
+        ),
+        ("delete", f"{S}/synonyms/{{synonym_id}}", manager.delete(f"{S}/synonyms/{group.pk}")),
+        ("get", f"{S}/zero-results", staff.get(f"{S}/zero-results")),
+    ]
+    for method, path, response in calls:
+        assert response.status_code < 300, (method, path, response.content[:200])
+        documented(spec, method, path, response)
+    ours = {
+        (method, path)
+        for path, operations in spec["paths"].items()
+        if path.startswith(S)
+        for method in operations
+    }
+    assert ours == {(method, path) for method, path, _response in calls}
