@@ -227,8 +227,9 @@ def test_response_matches_the_document(cast, world, spec, name):
         check(operation["requestBody"]["content"][JSON]["schema"], spec, sent)
 
 
-# Apps that check their own part of the document the same way (kb/tests/test_api_openapi.py).
-OWN_DOCUMENT_TESTS = ("/api/v1/kb/",)
+# Apps that check their own part of the document the same way (kb/tests/test_api_openapi.py,
+# search/tests/test_api.py).
+OWN_DOCUMENT_TESTS = ("/api/v1/kb/", "/api/v1/search")
 
 
 def test_every_operation_in_the_document_is_exercised(spec):
