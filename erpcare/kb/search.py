@@ -4,7 +4,9 @@ final "may this user read these?" check on every hit."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
 
 from erpcare.kb.models import Article, ArticleStatus, Visibility
 from erpcare.search.documents import Audience, Document
@@ -90,6 +92,20 @@ class ArticleProvider:
             .filter(pk__in=wanted, status=ArticleStatus.PUBLISHED)
             .values_list("pk", flat=True)
         )
+
+    def prefilter(self, user: User) -> QuerySet[Any] | None:
+        """For the search's SQL pre-filter: only agents who do not serve every customer
+        are narrower than the index's own audience rule (they do not read articles made
+        for customers they do not serve), so that those never take a place in the
+        ranking window."""
+        from erpcare.kb.services.access import visible_articles
+        from erpcare.tickets.models.ticket import agent_team_scope
+
+        if user.is_customer or user.sees_all_tickets or user.is_read_only:
+            return None
+        if user.is_agent and agent_team_scope(user)[1]:
+            return None
+        return visible_articles(user).filter(status=ArticleStatus.PUBLISHED).values("pk")
 
 
 register(ArticleProvider())

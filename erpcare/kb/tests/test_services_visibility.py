@@ -79,3 +79,12 @@ def test_a_new_customer_of_acme_sees_acme_articles_at_once(cast, library):
         password=PASSWORD, organization=cast.acme,
     )  # fmt: skip
     assert library.acme_only.number in numbers(carol)
+
+
+def test_search_never_shows_an_agent_what_was_made_for_a_customer_he_does_not_serve(cast, library):
+    from erpcare.search.services import search
+
+    found = {hit.object_id for hit in search(cast.vera, "POS sync", kinds=["article"]).hits}
+    assert library.globex_only.pk not in found
+    found = {hit.object_id for hit in search(cast.lina, "POS sync", kinds=["article"]).hits}
+    assert library.globex_only.pk in found

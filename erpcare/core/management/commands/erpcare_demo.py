@@ -21,6 +21,9 @@ class Command(BaseCommand):
         call_command("erpcare_seed_demo", tickets=options["tickets"])
         # A demo seeded by an older version has tickets without SLA clocks.
         call_command("erpcare_sla_backfill", verbosity=0)
+        # Typo correction and similar-article weighting read the index's vocabulary,
+        # which the worker otherwise refreshes only nightly.
+        call_command("search", "vocabulary", verbosity=0)
         self.stdout.write(f"\nERPCare demo: http://{options['bind']}/\n")
         if not options["no_serve"]:
             call_command("erpcare_serve", bind=options["bind"])
