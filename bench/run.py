@@ -64,10 +64,14 @@ SCENARIOS = {
     "list_p1": ("GET /api/v1/tickets?status=open&priority=P1&page=1", "list"),
     "list_customer": ("GET /api/v1/tickets?customer=C<random 1..5000>&page=1", "list"),
     "detail": ("GET /api/v1/tickets/<random id in the seeded range>", "detail"),
+    "search": ("GET /api/v1/search?q=<kw> (凭证, timeout, 死锁, deadlock, VPN, 发票)", "search"),
     "create": ("POST /api/v1/tickets (2,000 bodies, half Chinese)", "create"),
 }
-DEFAULT_SCENARIOS = "me,list,list_p1,list_customer,detail,create"  # create last: it adds rows
-PEER_SCENARIOS = ["create", "list", "detail"]  # search, alert_webhook: not in ERPCare yet
+# create last: it adds rows
+DEFAULT_SCENARIOS = "me,list,list_p1,list_customer,detail,search,create"
+PEER_SCENARIOS = ["create", "list", "detail", "search"]  # alert_webhook: not in ERPCare yet
+# the peer harness's search keywords (shared/peers/bench.py KEYWORDS)
+SEARCH_KEYWORDS = ["凭证", "timeout", "死锁", "deadlock", "VPN", "发票"]
 BARS = {  # the issue's first bar, PostgreSQL with 100,000 tickets
     "create": ("rps", ">=", 400),
     "list": ("p99_ms", "<=", 60),
@@ -421,6 +425,8 @@ def scenario_inputs(name: str, state: dict):
         ]
     elif name == "detail":
         paths = [f"/api/v1/tickets/{rnd.randint(lo, hi)}" for _ in range(1000)]
+    elif name == "search":
+        paths = [f"/api/v1/search?q={urllib.parse.quote(k)}" for k in SEARCH_KEYWORDS]
     else:
         raise SystemExit(f"unknown scenario {name}")
     f = write_lines(f"paths-{name}.txt", paths)
@@ -518,7 +524,42 @@ def prepare(py: str, db: str, env: dict, args) -> dict:
         f"{state['seed_seconds']} s = {state['seed_rate']} tickets/s, migrate "
         f"{state['migrate_seconds']} s"
     )
+    state["search_index"] = search_index(py, db, env, state)
     return state
+
+
+def search_index(py: str, db: str, env: dict, state: dict) -> dict:
+    """The seeder writes tickets in bulk, past the actions that keep the search index in
+    step: fill it with the real ``reindex`` (bench/search.py --child index-seeded), once per
+    seeded database (the time is remembered), and drop entries of tickets that restore()
+    deleted."""
+    meta_path = WORK / f"search-index-{db}.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    if state.get("seeded_now") or meta.get("seeded_at") != state.get("seeded_at"):
+        meta = {}
+    cmd = [py, str(HERE / "search.py"), "--child", "index-seeded", "--app-root", str(APP_ROOT)]
+    cmd += ["--max-ticket-id", str(state["max_ticket_id"])]
+    t = time.perf_counter()
+    p = subprocess.run(cmd, env=env, cwd=APP_ROOT, stdout=subprocess.PIPE, text=True, timeout=7200)
+    m = re.search(r"^RESULT (\{.*\})$", p.stdout, re.M)
+    if p.returncode or not m:
+        raise SystemExit(f"[{db}] filling the search index failed ({p.returncode}):\n{p.stdout}")
+    r = json.loads(m.group(1))
+    if r["reindexed"]:
+        meta = {"seeded_at": state.get("seeded_at"), "entries": r["entries"],
+                "seconds": r["seconds"], "rate": r["rate"],
+                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S")}  # fmt: skip
+        meta_path.write_text(json.dumps(meta, indent=1))
+        say(
+            f"[{db}] search index: reindexed {r['entries']} tickets in {r['seconds']} s "
+            f"({r['rate']} tickets/s)"
+        )
+    else:
+        say(
+            f"[{db}] search index: up to date ({r['entries']} entries; {r['removed']} of "
+            f"deleted tickets removed; {time.perf_counter() - t:.1f} s)"
+        )
+    return {**meta, "entries": r["entries"], "reindexed_now": r["reindexed"]}
 
 
 # ---------------------------------------------------------------- one measurement
@@ -646,9 +687,7 @@ def peer_harness(db: str, state: dict, py: str, env: dict, args) -> list[dict]:
     creds.write_text(json.dumps({k: state[k] for k in ("auth", "min_ticket_id", "max_ticket_id")}))
     out_file = WORK / "peer-harness-results.jsonl"
     rows = []
-    say(
-        f"[{db}] peer harness: search and alert_webhook are not implemented in ERPCare yet: skipped"
-    )
+    say(f"[{db}] peer harness: alert_webhook is not implemented in ERPCare yet: skipped")
     for scenario in PEER_SCENARIOS:
         server = Server(py, args.port, env, WORK / f"server-{db}.log")
         wait_quiet(f"[{db}] peer-harness {scenario}:", args.quiet_wait)
@@ -688,6 +727,54 @@ def peer_harness(db: str, state: dict, py: str, env: dict, args) -> list[dict]:
     return rows
 
 
+def helpdesk_rerun(db: str, scenarios: list[str], args) -> list[dict]:
+    """Measure django-helpdesk's own scenarios now, on this machine, with the peer harness
+    (``bench.py helpdesk``) of a set-up, writable PEERS_DIR (e.g. ERPCARE_PEERS_DIR=/tmp/peers
+    after its helpdesk/setup.sh): side by side with ours instead of the stored figures."""
+    work = PEERS_DIR / ".work"
+    needed = [PEERS_DIR / "bench.py", work / "venv-helpdesk" / "bin" / "python",
+              work / f"creds-{db}.json"]  # fmt: skip
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing or not os.access(PEERS_DIR, os.W_OK):
+        why = f"missing {', '.join(missing)}" if missing else f"{PEERS_DIR} is not writable"
+        say(f"[{db}] --helpdesk-rerun: {why}; using the stored helpdesk figures")
+        return []
+    if db == "pg" and port_free(54329):
+        say(f"[{db}] --helpdesk-rerun: the peer's PostgreSQL (127.0.0.1:54329) is not running")
+        return []
+    out_file = WORK / "helpdesk-rerun.jsonl"
+    rows = []
+    for scenario in scenarios:
+        wait_quiet(f"[{db}] helpdesk {scenario}:", args.quiet_wait)
+        cmd = ["python3", str(PEERS_DIR / "bench.py"), "helpdesk", "--db", db,
+               "--server", "gunicorn", "--scenario", scenario, "--rep", str(args.rep)]  # fmt: skip
+        env = dict(os.environ, BENCH_RESULTS=str(out_file), BENCH_DURATION=str(args.duration))
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # the peer has its own settings
+        done = threading.Event()
+
+        def renicer(done=done) -> None:  # its PostgreSQL backends get our priority too
+            while not done.wait(0.5):
+                renice_backends("helpdesk" if db == "pg" else None, args.nice)
+
+        threading.Thread(target=renicer, daemon=True).start()
+        try:
+            p = subprocess.run(cmd, cwd=PEERS_DIR, env=env, capture_output=True, text=True,
+                               timeout=600)  # fmt: skip
+        finally:
+            done.set()
+        line = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+        if p.returncode or not line.startswith("{"):
+            say(f"[{db}] helpdesk {scenario} failed: {p.stdout[-500:]} {p.stderr[-1500:]}")
+            continue
+        row = json.loads(line)
+        rows.append(row)
+        say(
+            f"[{db}] helpdesk {scenario:8s} {row['rps']:8.1f} req/s  p50 {row['p50_ms']} ms"
+            f"  p99 {row['p99_ms']} ms  errors {row['errors']}  idle {row['idle_ms']} ms"
+        )
+    return rows
+
+
 # ---------------------------------------------------------------- peers' stored figures
 def helpdesk_figures() -> dict:
     """(db, scenario) → medians of django-helpdesk 2.6.1 (gunicorn) from the peer results."""
@@ -714,6 +801,7 @@ def helpdesk_figures() -> dict:
             "p50_ms": med("p50_ms"),
             "idle_ms": statistics.median(r["idle_ms"] for r in rs),
             "reps": len(rs),
+            "source": f"stored, median of {len(rs)}",
         }
     return out
 
@@ -788,8 +876,13 @@ def ratio(ours, theirs, higher_better=True) -> str:
     return f"{theirs / ours:,.1f}×" if ours else "–"
 
 
-def report(rows: list[dict], states: dict, peer_rows: dict, args, vers: dict) -> str:
+def report(
+    rows: list[dict], states: dict, peer_rows: dict, args, vers: dict, hd_now: dict | None = None
+) -> str:
     hd = helpdesk_figures()
+    for db, fresh in (hd_now or {}).items():  # measured in this run: they take precedence
+        for r in fresh:
+            hd[(db, r["scenario"])] = {**r, "reps": 1, "source": "this run"}
     out = [f"Generated by `bench/run.py` on {time.strftime('%Y-%m-%d %H:%M')} "
            f"(`{' '.join(['bench/run.py', *sys.argv[1:]])}`).", ""]  # fmt: skip
     out += ["| item | version |", "|---|---|"]
@@ -805,6 +898,18 @@ def report(rows: list[dict], states: dict, peer_rows: dict, args, vers: dict) ->
             f"{st['migrate_seconds']} s | {st['analyze_seconds']} s |"
         )
     out.append("")
+    indexed = {db: st["search_index"] for db, st in states.items() if st.get("search_index")}
+    if indexed:
+        out += ["Search index of the seeded tickets (`reindex(['ticket'])` through the ticket "
+                "provider, once per seeded database):", "",
+                "| database | entries | reindex (wall) | rate | measured |",
+                "|---|---|---|---|---|"]  # fmt: skip
+        for db, ix in indexed.items():
+            out.append(
+                f"| {db} | {fmt(ix.get('entries'))} | {ix.get('seconds', '–')} s | "
+                f"{fmt(ix.get('rate'))} tickets/s | {ix.get('measured_at', '–')} |"
+            )
+        out.append("")
     for db in states:
         label = {"sqlite": "SQLite (WAL)", "pg": "PostgreSQL"}[db]
         out += [f"### {label}, {fmt(states[db]['tickets_seeded'])} tickets", ""]
@@ -839,14 +944,16 @@ def report(rows: list[dict], states: dict, peer_rows: dict, args, vers: dict) ->
                 )
             out.append("")
         if hd:
-            out += [f"Against django-helpdesk 2.6.1 on {label} (medians of the peer's stored runs, "
-                    "same machine, same load):", "",
+            out += [f"Against django-helpdesk 2.6.1 on {label} (the peer's stored runs, or "
+                    "measured in this run with --helpdesk-rerun: last column; same machine, same "
+                    "load):", "",
                     "| ERPCare scenario | helpdesk scenario | helpdesk req/s | ERPCare req/s | "
                     "req/s ratio ERPCare/helpdesk | helpdesk idle ms | ERPCare idle ms | "
-                    "idle speed-up |",
-                    "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                    "idle speed-up | helpdesk figures |",
+                    "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
             pairs = [("create", "create"), ("list", "list"), ("list", "dt_list"),
-                     ("detail", "detail"), ("detail", "staff_detail")]  # fmt: skip
+                     ("detail", "detail"), ("detail", "staff_detail"),
+                     ("search", "search")]  # fmt: skip
             for ours_s, theirs_s in pairs:
                 ours = next((r for r in rows if r["db"] == db and r["scenario"] == ours_s), None)
                 theirs = hd.get((db, theirs_s))
@@ -855,7 +962,9 @@ def report(rows: list[dict], states: dict, peer_rows: dict, args, vers: dict) ->
                 out.append(
                     f"| {ours_s} | {theirs_s} | {fmt(theirs['rps'])} | {fmt(ours['rps'])} | "
                     f"{ratio(ours['rps'], theirs['rps'])} | {fmt(theirs['idle_ms'])} | "
-                    f"{fmt(ours['idle_ms'])} | {ratio(ours['idle_ms'], theirs['idle_ms'], False)} |"
+                    f"{fmt(ours['idle_ms'])} | "
+                    f"{ratio(ours['idle_ms'], theirs['idle_ms'], False)} | "
+                    f"{theirs.get('source', '')} |"
                 )
             out.append("")
     pg_rows = {r["scenario"]: r for r in rows if r["db"] == "pg"}
@@ -901,6 +1010,11 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=20, help=f"seconds per load (≤ {MAX_DURATION})")
     ap.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help=f"from {', '.join(SCENARIOS)}")
     ap.add_argument("--peers", action="store_true", help="also run the peer's bench.py target")
+    ap.add_argument(
+        "--helpdesk-rerun", default="", metavar="SCENARIOS",
+        help="also measure these django-helpdesk scenarios now (e.g. search) with the peer "
+        "harness of a set-up, writable ERPCARE_PEERS_DIR, instead of its stored figures",
+    )  # fmt: skip
     ap.add_argument("--reseed", action="store_true", help="drop and seed the databases anew")
     ap.add_argument("--port", type=int, default=8020)
     ap.add_argument("--rep", type=int, default=1, help="repetition number (recorded)")
@@ -965,7 +1079,7 @@ def main() -> None:
     dbs = ["sqlite", "pg"] if args.db == "both" else [args.db]
     run_id = time.strftime("%Y%m%d-%H%M%S")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    rows, states, peer_rows, stop_pg = [], {}, {}, False
+    rows, states, peer_rows, stop_pg, hd_now = [], {}, {}, False, {}
     try:
         for db in dbs:
             if db == "sqlite":
@@ -981,6 +1095,8 @@ def main() -> None:
                 rows.append(measure_clean(db, scenario, states[db], py, env, args, run_id))
             if args.peers:
                 peer_rows[db] = peer_harness(db, states[db], py, env, args)
+            if args.helpdesk_rerun:
+                hd_now[db] = helpdesk_rerun(db, args.helpdesk_rerun.split(","), args)
     finally:
         if stop_pg:
             say("[pg] stopping the bench's PostgreSQL")
@@ -992,7 +1108,7 @@ def main() -> None:
         vers["priority"] = (
             f"nice {args.nice} (process and autogroup) for server, wrk and our PG backends"
         )
-    text = report(rows, states, peer_rows, args, vers)
+    text = report(rows, states, peer_rows, args, vers, hd_now)
     (WORK / "report.md").write_text(text + "\n", encoding="utf-8")
     say("\n" + text)
     if args.write_docs:
