@@ -968,7 +968,7 @@ def report(
                 )
             out.append("")
     pg_rows = {r["scenario"]: r for r in rows if r["db"] == "pg"}
-    if pg_rows:
+    if any(sc in pg_rows for sc in BARS):
         out += ["### The issue's first bar (PostgreSQL, 100,000 tickets)", ""]
         out += ["| bar | measured | verdict |", "|---|---|---|"]
         for sc, (field, op, limit) in BARS.items():

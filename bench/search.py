@@ -540,7 +540,8 @@ def child_load(a: argparse.Namespace) -> dict:
 
 # ---------------------------------------------------------------------------- measuring
 class DbTimer:
-    """Counts statements and the time spent in the database driver (execute wrapper)."""
+    """Counts statements and the time spent in the database driver (execute wrapper, and
+    the backend's own ``fetch`` where it bypasses Django's cursor: see ``watch_fetch``)."""
 
     def __init__(self) -> None:
         self.n, self.s = 0, 0.0
@@ -552,6 +553,57 @@ class DbTimer:
         finally:
             self.s += time.perf_counter() - t
             self.n += 1
+
+
+TIMERS: list[DbTimer] = []  # the timer of the call being timed
+CAPTURED: list[list[dict]] = []  # statements of the call being captured
+
+
+def watch_fetch() -> None:
+    """Since bc01157 the PostgreSQL backend runs its candidate query on the psycopg cursor
+    itself (unprepared), past Django's execute wrappers and debug cursor: time and
+    capture it here too."""
+    from erpcare.search.backends import get_backend
+    from erpcare.search.backends.base import Backend
+
+    cls = type(get_backend())
+    own = cls.__dict__.get("fetch")
+    if own is None or getattr(Backend, "fetch", None) is None:
+        return
+
+    def fetch(self: Any, sql: str, params: list[Any]) -> Any:
+        t = time.perf_counter()
+        try:
+            return own(self, sql, params)
+        finally:
+            secs = time.perf_counter() - t
+            if TIMERS:
+                TIMERS[-1].s += secs
+                TIMERS[-1].n += 1
+            if CAPTURED:
+                CAPTURED[-1].append({"ms": secs * 1000, "sql": sql, "params": list(params)})
+
+    cls.fetch = fetch
+
+
+def capture(fn: Any, *args: Any, **kw: Any) -> list[dict]:
+    """The statements of one call, with their time (ms) and parameters."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    CAPTURED.append([])
+    try:
+        with CaptureQueriesContext(connection) as cq:
+            t0 = time.perf_counter()
+            fn(*args, **kw)
+            total = (time.perf_counter() - t0) * 1000
+    finally:
+        direct = CAPTURED.pop()
+    found = [
+        {"ms": float(x.get("time") or 0) * 1000, "sql": x["sql"], "params": None}
+        for x in cq.captured_queries
+    ]
+    return [{"total_ms": total}, *found, *direct]
 
 
 def no_bench_profile_module():
@@ -581,7 +633,13 @@ PROFILE_FUNCS = [
     ("searching.py", "_hits", "hits: documents, highlights"),
     ("analysis.py", "highlight", "highlighting"),
     ("searching.py", "_corrected_query", "corrected-query check"),
-    ("query.py", "__iter__", "ORM: building model instances (QuerySet iteration)"),
+    ("query.py", "__iter__", "ORM query iteration (incl. the SQL it runs)"),
+    ("searching.py", "suggest", "suggest() total"),
+    ("searching.py", "similar_articles", "similar_articles() total"),
+    ("base.py", "present_terms", "  of which: live-index check of words (present_terms)"),
+    ("sqlite.py", "present_terms", "  of which: live-index check of words (present_terms)"),
+    ("postgres.py", "present_terms", "  of which: live-index check of words (present_terms)"),
+    ("vocabulary.py", "correction", "  of which: correction candidates (vocabulary)"),
 ]
 
 
@@ -600,14 +658,14 @@ def profile_summary(stats: Any, total: float) -> list[dict]:
     ]
 
 
-def explain(sql: str) -> str:
+def explain(sql: str, params: list[Any] | None = None) -> str:
     from django.db import connection
 
     with connection.cursor() as c:
         if connection.vendor == "postgresql":
-            c.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            c.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         else:
-            c.execute("EXPLAIN QUERY PLAN " + sql)
+            c.execute("EXPLAIN QUERY PLAN " + sql, params)
         rows = c.fetchall()
     return "\n".join(" | ".join(str(x) for x in r) if len(r) > 1 else str(r[0]) for r in rows)
 
@@ -615,7 +673,6 @@ def explain(sql: str) -> str:
 def child_measure(a: argparse.Namespace) -> dict:
     import search_corpus as sc
     from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
 
     from erpcare.accounts.models import User
     from erpcare.kb.models import Article
@@ -649,12 +706,18 @@ def child_measure(a: argparse.Namespace) -> dict:
     for u in users.values():  # role and team look-ups cached on the objects, as in a request
         u.role  # noqa: B018
 
+    watch_fetch()
+
     def timed(fn, *args: Any, **kw: Any) -> tuple[float, float, int, Any]:
         timer = DbTimer()
-        with connection.execute_wrapper(timer):
-            t = time.perf_counter()
-            result = fn(*args, **kw)
-            ms = (time.perf_counter() - t) * 1000
+        TIMERS.append(timer)
+        try:
+            with connection.execute_wrapper(timer):
+                t = time.perf_counter()
+                result = fn(*args, **kw)
+                ms = (time.perf_counter() - t) * 1000
+        finally:
+            TIMERS.pop()
         return ms, timer.s * 1000, timer.n, result
 
     def run_search(user: Any, q: Any) -> dict:
@@ -775,55 +838,73 @@ def child_measure(a: argparse.Namespace) -> dict:
         f"{fmt(out['similar']['p95'])} ms"
     )
 
-    # Where the time goes: the slowest kind (staff p95), under cProfile
-    kinds_by_p95 = sorted(sc.KINDS, key=lambda k: -search_out["staff"][k]["p95"])
-    slow_kind = kinds_by_p95[0]
-    slow_queries = [q for q in queries if q.kind == slow_kind]
+    # Where the time goes: the slowest kind of each user (p95), and suggest()
+    out["profiles"] = []
+    for role in ("staff", "agent"):
+        slow_kind = max(sc.KINDS, key=lambda k: search_out[role][k]["p95"])
+        slow = [q.text for q in queries if q.kind == slow_kind]
+        times = defaultdict(list)
+        for r in samples[role]:
+            if r["kind"] == slow_kind:
+                times[r["text"]].append(r["ms"])
+        out["profiles"].append(
+            where_time_goes(
+                f"search() as {role}, kind {slow_kind}",
+                services.search,
+                users[role],
+                slow,
+                times,
+                limit=PAGE,
+            )
+        )
+    sug_times = defaultdict(list)
+    for p in prefixes[:100]:
+        sug_times[p].append(timed(services.suggest, users["customer"], p)[0])
+    out["profiles"].append(
+        where_time_goes(
+            "suggest() as customer", services.suggest, users["customer"], prefixes[:100], sug_times
+        )
+    )
+    return out
+
+
+def where_time_goes(label: str, fn: Any, user: Any, texts: list[str], times: dict,
+                    **kw: Any) -> dict:  # fmt: skip
+    """cProfile over ``texts`` once, then the statements of the slowest one (by the
+    median of ``times``) and the plan of its slowest statement."""
     cProfile, pstats = no_bench_profile_module()
     prof = cProfile.Profile()
     t = time.perf_counter()
     prof.enable()
-    for q in slow_queries:
-        services.search(users["staff"], q.text, limit=PAGE)
+    for text in texts:
+        fn(user, text, **kw)
     prof.disable()
     total = time.perf_counter() - t
     stats = pstats.Stats(prof)
-    out["profile"] = {
-        "kind": slow_kind,
-        "queries": len(slow_queries),
-        "seconds": round(total, 3),
-        "breakdown": profile_summary(stats, stats.total_tt),
-    }
     import io
 
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
-    out["profile"]["top_tottime"] = buf.getvalue()[-6000:]
-    # the slowest query of that kind (median of the staff passes): its statements and
-    # the plan of its slowest statement
-    per_query: dict[str, list[float]] = defaultdict(list)
-    for r in samples["staff"]:
-        if r["kind"] == slow_kind:
-            per_query[r["text"]].append(r["ms"])
-    worst_q = max(per_query, key=lambda text: statistics.median(per_query[text]), default=None)
-    if worst_q is not None:
-        slowest_ms = statistics.median(per_query[worst_q])
-        with CaptureQueriesContext(connection) as cq:
-            services.search(users["staff"], worst_q, limit=PAGE)
-        statements = [
-            {"ms": float(x.get("time") or 0) * 1000, "sql": x["sql"]} for x in cq.captured_queries
-        ]
-        top = max(statements, key=lambda s: s["ms"])
-        out["slowest_query"] = {
-            "text": worst_q,
-            "ms": round(slowest_ms, 1),
-            "statements": [{"ms": round(s["ms"], 1), "sql": s["sql"][:300]} for s in statements],
-            "plan_sql": top["sql"][:2000],
+    out: dict[str, Any] = {
+        "label": label, "calls": len(texts), "seconds": round(total, 3),
+        "breakdown": profile_summary(stats, stats.total_tt), "top_tottime": buf.getvalue()[-6000:],
+    }  # fmt: skip
+    worst = max(times, key=lambda k: statistics.median(times[k]), default=None)
+    if worst is not None:
+        head, *statements = capture(fn, user, worst, **kw)
+        top = max(statements, key=lambda x: x["ms"], default=None)
+        out["slowest"] = {
+            "text": worst,
+            "ms": round(statistics.median(times[worst]), 1),
+            "captured_ms": round(head["total_ms"], 1),
+            "statements": [{"ms": round(x["ms"], 1), "sql": x["sql"][:300]} for x in statements],
         }
-        try:
-            out["slowest_query"]["plan"] = explain(top["sql"])
-        except Exception as e:
-            out["slowest_query"]["plan"] = f"EXPLAIN failed: {e}"
+        if top is not None:
+            out["slowest"]["plan_sql"] = top["sql"][:3000]
+            try:
+                out["slowest"]["plan"] = explain(top["sql"], top["params"])
+            except Exception as e:
+                out["slowest"]["plan"] = f"EXPLAIN failed: {e}"
     return out
 
 
@@ -1147,9 +1228,9 @@ def scale_for(db: str, url: str, a: argparse.Namespace, cache: dict) -> dict:
     """Load (unless the same data are already loaded), then measure."""
     import seed as bench_seed
 
-    meta_path = WORK / f"search-{db}.json"
+    meta_path = WORK / f"search-{db}-{a.tickets}.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    want = {"key": cache["key"], "tickets": a.tickets, "articles": a.articles, "url": url}
+    want = {"key": cache.get("key"), "tickets": a.tickets, "articles": a.articles, "url": url}
     load = None
     if a.measure_only:
         if not meta.get("load"):
@@ -1338,17 +1419,17 @@ def report_scale(res: dict, scale: dict, a: argparse.Namespace) -> list[str]:
 
 def report_profile(db: str, m: dict) -> list[str]:
     L: list[str] = []
-    prof = m.get("profile")
-    if prof:
-        L += ["", f"Where the time goes on {db}: the slowest kind (staff p95) is "
-              f"**{prof['kind']}**; cProfile over its {prof['queries']} queries once "
-              f"({prof['seconds']} s under the profiler; inclusive times, they overlap):", "",
+    for prof in m.get("profiles", []):
+        L += ["", f"Where the time goes on {db}: {prof['label']} (the slowest kind by p95), "
+              f"cProfile over its {prof['calls']} calls once ({prof['seconds']} s under the "
+              "profiler; inclusive times, nested rows overlap):", "",
               "| part | ms | share |", "|---|---:|---:|"]  # fmt: skip
         L += [f"| {b['what']} | {fmt(b['ms'])} | {b['share']:.0%} |" for b in prof["breakdown"]]
-    sq = m.get("slowest_query")
-    if sq:
-        L += ["", f"Its slowest query on {db} (median {sq['ms']} ms): `{sq['text'][:120]}`; "
-              "statements, ms as Django's debug cursor timed them (1 ms steps):", ""]  # fmt: skip
+        sq = prof.get("slowest")
+        if not sq:
+            continue
+        L += ["", f"Its slowest call (median {sq['ms']} ms): `{sq['text'][:120]}`; statements "
+              "(ms; Django's debug cursor rounds to 1 ms):", ""]  # fmt: skip
         L += [f"- {st['ms']} ms: `{st['sql'][:160]}`" for st in sq["statements"]]
         L += ["", "Plan of its slowest statement:", "", "```", sq.get("plan", "").rstrip(), "```"]
     return L
@@ -1419,7 +1500,13 @@ def driver(a: argparse.Namespace) -> None:
             res["cache"] = {} if a.measure_only else ensure_cache(a)
             res["scale"] = {}
             for db in dbs:
-                url = pg_url if db == "pg" else f"sqlite:///{WORK / 'search-scale.sqlite3'}"
+                # one database per size, so a quick look does not replace the full data
+                if db == "pg":
+                    url = (
+                        pg_url if a.pg_url else with_db(pg_url, f"erpcare_search_{a.tickets}_bench")
+                    )
+                else:
+                    url = f"sqlite:///{WORK / f'search-scale-{a.tickets}.sqlite3'}"
                 res["scale"][db] = scale_for(db, url, a, res["cache"])
     finally:
         if started_pg:
@@ -1427,10 +1514,15 @@ def driver(a: argparse.Namespace) -> None:
     calib.append(bench_run.calibrate())
     res["calibration_ms"] = calib
     text = report(res, a)
-    (WORK / "search-report.md").write_text(text)
-    (WORK / "search-results.json").write_text(json.dumps(res, indent=1, default=str))
+    suffix = f"-{a.tag}" if a.tag else ""
+    report_path, raw_path = (
+        WORK / f"search-report{suffix}.md",
+        WORK / f"search-results{suffix}.json",
+    )
+    report_path.write_text(text)
+    raw_path.write_text(json.dumps(res, indent=1, default=str))
     say("\n" + text)
-    say(f"(report: {WORK / 'search-report.md'}, raw: {WORK / 'search-results.json'})")
+    say(f"(report: {report_path}, raw: {raw_path})")
 
 
 def main() -> None:
@@ -1469,6 +1561,7 @@ def main() -> None:
                     "must contain 'bench'; it is dropped and recreated)")  # fmt: skip
     ap.add_argument("--app-root", default="", help="checkout whose erpcare is measured "
                     "(default: a snapshot of the committed HEAD)")  # fmt: skip
+    ap.add_argument("--tag", default="", help="name of this run's report files (A/B series)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--label", default="", help=argparse.SUPPRESS)
     ap.add_argument("--cache-dir", default="", help=argparse.SUPPRESS)
