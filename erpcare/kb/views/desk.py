@@ -40,6 +40,7 @@ from erpcare.kb.models import Article, ArticleFeedback, ArticleStatus, ArticleTy
 from erpcare.kb.services import rules
 from erpcare.kb.services.usage import stale_filter
 from erpcare.kb.views.common import fetch_article, result_rows, serve_file
+from erpcare.search import services as search_services
 from erpcare.tickets.views.common import (
     current_user,
     fetch_ticket,
@@ -57,13 +58,6 @@ FEEDBACK_SHOWN = 30
 LINKS_SHOWN = 50
 VERSIONS_SHOWN = 200
 LIST_DEFERRED = ("body", "symptom", "cause", "resolution", "log_excerpt", "review_note")
-
-
-def _search_services() -> Any:
-    # Imported when used: the search app registers providers from every app's ready().
-    from erpcare.search import services as search_services
-
-    return search_services
 
 
 def _form_errors(form: forms.Form) -> str:
@@ -98,7 +92,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
             articles = articles.filter(stale_filter())
         q = data["q"].strip()
         if q:
-            found = _search_services().search(
+            found = search_services.search(
                 user, q, kinds=["article"], limit=LIST_SEARCH_HITS, record=False
             )
             ids = [hit.object_id for hit in found.hits if hit.kind == "article"]
@@ -533,7 +527,7 @@ def search(request: HttpRequest) -> HttpResponse:
     elif form.cleaned_data["q"].strip():
         data = form.cleaned_data
         page = page_number(request)
-        results = _search_services().search(
+        results = search_services.search(
             user,
             data["q"],
             kinds=[data["kind"]] if data["kind"] else None,

@@ -27,6 +27,7 @@ from erpcare.kb import services
 from erpcare.kb.forms import DeflectionForm, FeedbackForm, PortalSearchForm
 from erpcare.kb.models import Article, ArticleFeedback, ArticleStatus
 from erpcare.kb.views.common import articles_in_order, fetch_article, result_rows, serve_file
+from erpcare.search import services as search_services
 from erpcare.tickets.views.common import current_user, page_number, render_htmx
 from erpcare.tickets.views.portal import portal_view
 
@@ -39,12 +40,6 @@ MIN_SUGGEST_CHARS = 2
 # The marker of a visit that came from the new-ticket suggestions.
 FROM_NEW_TICKET = "new-ticket"
 LIST_DEFERRED = ("body", "symptom", "cause", "resolution", "log_excerpt", "review_note")
-
-
-def _search_services() -> Any:
-    from erpcare.search import services as search_services
-
-    return search_services
 
 
 def _published(request: HttpRequest) -> Any:
@@ -78,7 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["q"].strip()
         if query:
             page = page_number(request)
-            results = _search_services().search(
+            results = search_services.search(
                 user,
                 query,
                 kinds=["article"],
@@ -154,7 +149,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     text = " ".join(request.GET.get("title", "").split())[:200]
     articles: list[Article] = []
     if len(text) >= MIN_SUGGEST_CHARS:
-        hits = _search_services().suggest(user, text, limit=SUGGESTIONS)
+        hits = search_services.suggest(user, text, limit=SUGGESTIONS)
         articles = articles_in_order(user, list(hits), exclude=set(), limit=SUGGESTIONS)
     context = {
         "articles": articles,
@@ -185,7 +180,7 @@ def render_article(
             {"helpful": "yes" if vote.helpful else "no", "comment": vote.comment} if vote else {}
         )
         feedback_form = FeedbackForm(initial=initial)
-    hits = _search_services().similar_articles(user, article.title, limit=RELATED + 1)
+    hits = search_services.similar_articles(user, article.title, limit=RELATED + 1)
     related = articles_in_order(user, list(hits), exclude={article.pk}, limit=RELATED)
     source = request.GET.get("from") or request.POST.get("from")
     query = (request.GET.get("q") or request.POST.get("q") or "")[:200]
