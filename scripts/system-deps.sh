@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages a goal needs, only those that are missing.
 #   scripts/system-deps.sh run     python3 venv support, Node.js + npm
-#   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, CJK fonts, gettext
+#   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, CJK fonts, gettext,
+#                                  Dovecot (the IMAP server the mail tests read from)
 set -euo pipefail
 goal=${1:-run}
 need=()
@@ -14,6 +15,7 @@ if [ "$goal" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
   have_cmd msgfmt || need+=(gettext)
+  [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then

@@ -1,4 +1,4 @@
-"""Notifications: what ERPCare tells a person. In-app now; mail and chat deliver later."""
+"""In-app notifications: the bell and the inbox. Mail and chat go through the outbox."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ class Notification(models.Model):
         SLA_WARNING = "sla_warning", _("SLA warning")
         SLA_BREACH = "sla_breach", _("SLA breach")
         SLA_ESCALATION = "sla_escalation", _("SLA escalation")
+        TICKET = "ticket", _("Ticket update")
+        DIGEST = "digest", _("Digest")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
