@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("erpcare.accounts.urls")),
     path("desk/sla/", include("erpcare.sla.urls")),
     path("desk/notifications/", include("erpcare.channels.urls")),
+    path("desk/channels/mail/", include("erpcare.channels.urls_mail")),
+    path("desk/channels/", include("erpcare.channels.urls_outbound")),
     path("desk/kb/", include("erpcare.kb.urls.desk")),
     path("portal/kb/", include("erpcare.kb.urls.portal")),
     path("desk/", include("erpcare.tickets.urls.desk")),

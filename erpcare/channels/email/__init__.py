@@ -1,0 +1,1 @@
+"""E-mail: ``inbound`` reads mailboxes into tickets; ``outbound`` sends ticket mail."""
