@@ -54,7 +54,6 @@ import pickle
 import platform
 import random
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -80,17 +79,7 @@ AGENT_ORGS = 20  # the scoped agent's team serves the first 20 organizations
 
 sys.path.insert(0, str(HERE))
 import run as bench_run  # noqa: E402  (calibrate(), snapshot_head(): stdlib only)
-
-
-def say(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))
-    return s[k]
+from common import django_setup, pct, port_free, say  # noqa: E402
 
 
 def summary(values: list[float]) -> dict:
@@ -115,14 +104,6 @@ def fmt(v: float | None, nd: int = 1) -> str:
 
 
 # ============================================================================ child side
-def django_setup(app_root: str) -> None:
-    sys.path.insert(0, app_root)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erpcare.settings")
-    import django
-
-    django.setup()
-
-
 def ticket_number(ticket_id: int, ticket_type: str) -> str:
     """INC-2024-000001 …: 400,000 per year from 2024, the prefix by type."""
     prefix = {"incident": "INC", "request": "REQ", "question": "QST"}[ticket_type]
@@ -1064,11 +1045,6 @@ def child_main(a: argparse.Namespace) -> None:
 
 
 # ============================================================================ driver side
-def port_free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
 def pg_env(a: argparse.Namespace) -> dict:
     return dict(
         os.environ, PGPORT=str(a.pg_port), PGDATA_DIR=str(WORK / "pg-search"),

@@ -50,7 +50,6 @@ import os
 import platform
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -76,17 +75,7 @@ TARGETS = {"idle_ms": 50.0, "due_ms": 1000.0}
 
 sys.path.insert(0, str(HERE))
 import run as bench_run  # noqa: E402  (calibrate(), children() — stdlib only)
-
-
-def say(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))
-    return s[k]
+from common import django_setup, fmt, pct, port_free, say  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -102,23 +91,7 @@ def gc_off():
         gc.enable()
 
 
-def fmt(v: float | None, nd: int = 1) -> str:
-    if v is None:
-        return "–"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.{nd}f}"
-
-
 # ============================================================================ child side
-def django_setup(app_root: str) -> None:
-    sys.path.insert(0, app_root)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erpcare.settings")
-    import django
-
-    django.setup()
-
-
 def default_calendars_in_memory():
     """The four default calendars of migration sla/0002, as unsaved model objects."""
     from erpcare.sla.models import BusinessCalendar, WorkingPeriod
@@ -722,11 +695,6 @@ def child_main(a: argparse.Namespace) -> None:
 
 
 # ============================================================================ driver side
-def port_free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
 def pg_env(a: argparse.Namespace) -> dict:
     return dict(
         os.environ,
