@@ -196,6 +196,8 @@ ERPCARE_API_TOKEN_DAYS = env_int("ERPCARE_API_TOKEN_DAYS", 365, minimum=1)
 ERPCARE_API_AUTH_CACHE_SECONDS = env_int("ERPCARE_API_AUTH_CACHE_SECONDS", 10, minimum=0)
 # Knowledge base: a published article is stale when not reviewed for this many months.
 ERPCARE_KB_REVIEW_MONTHS = env_int("ERPCARE_KB_REVIEW_MONTHS", 12, minimum=1)
+# Outbox housekeeping: sent/failed deliveries and their events are kept this many days.
+ERPCARE_OUTBOX_RETENTION_DAYS = env_int("ERPCARE_OUTBOX_RETENTION_DAYS", 90, minimum=1)
 
 TASKS = {
     "default": {
