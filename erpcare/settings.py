@@ -208,6 +208,32 @@ ERPCARE_WORKER_HEARTBEAT_SECONDS = env_int("ERPCARE_WORKER_HEARTBEAT_SECONDS", 1
 
 EMAIL_BACKEND = env_str("ERPCARE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("ERPCARE_FROM_EMAIL", "ERPCare <support@localhost>")
+# Outgoing mail. A host switches the backend to SMTP (unless a backend is named); a
+# mailbox's own SMTP fields win over these for mail sent from that mailbox.
+_smtp_host = env_str("ERPCARE_SMTP_HOST", "")
+if _smtp_host and not env_str("ERPCARE_EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = _smtp_host or "localhost"
+EMAIL_PORT = env_int("ERPCARE_SMTP_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("ERPCARE_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("ERPCARE_SMTP_PASSWORD") or ""
+_smtp_security = env_str("ERPCARE_SMTP_SECURITY", "starttls").strip().lower()
+if _smtp_security not in {"tls", "starttls", "none"}:
+    raise ImproperlyConfigured("ERPCARE_SMTP_SECURITY must be tls, starttls or none")
+EMAIL_USE_SSL = _smtp_security == "tls"
+EMAIL_USE_TLS = _smtp_security == "starttls"
+EMAIL_TIMEOUT = 30
+# The domain of our Message-IDs and loop header; a dot-less domain ("localhost") is not one.
+_from_domain = DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >").lower()
+ERPCARE_MAIL_DOMAIN = env_str("ERPCARE_MAIL_DOMAIN", "") or (
+    _from_domain if "." in _from_domain else "erpcare.localhost"
+)
+# Deliveries (mail, robots, webhooks): tries before giving up, back-off base and cap.
+ERPCARE_DELIVERY_MAX_ATTEMPTS = env_int("ERPCARE_DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
+ERPCARE_DELIVERY_BACKOFF_SECONDS = env_int("ERPCARE_DELIVERY_BACKOFF_SECONDS", 30, minimum=1)
+ERPCARE_DELIVERY_BACKOFF_MAX_SECONDS = env_int(
+    "ERPCARE_DELIVERY_BACKOFF_MAX_SECONDS", 3600, minimum=1
+)
 
 LOGGING = {
     "version": 1,
