@@ -12,6 +12,7 @@ so a page still renders (with a clear error on the button) where one is not inst
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -59,6 +60,7 @@ FALLBACK_TEMPLATE_KEYS = (
     "test",
 )
 MAX_FOLDERS = 20
+log = logging.getLogger(__name__)
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -261,7 +263,17 @@ def fetch_now(actor: User, mailbox: Mailbox) -> dict[str, int]:
     if not mailbox.is_active:
         raise ActionError(_("The mailbox is deactivated; activate it to fetch mail."))
     fetch = _optional_function("erpcare.channels.email.inbound.fetch", "fetch_mailbox")
-    counts = dict(fetch(mailbox))
+    try:
+        counts = dict(fetch(mailbox))
+    except ActionError:
+        raise
+    except Exception as exc:
+        # The fetch records the error on the mailbox; the person who pressed the button
+        # gets it as a message instead of an error page.
+        log.exception("fetching mailbox %s failed", mailbox.pk)
+        raise ActionError(
+            _("Fetching failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+        ) from exc
     record(actor=actor, action="channels.mailbox.fetched", target=mailbox, data=counts)
     return counts
 

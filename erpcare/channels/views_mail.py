@@ -302,13 +302,10 @@ def inbound_message_release(request: HttpRequest, message_id: int) -> HttpRespon
             current_user(request), message, form.cleaned_data["organization"]
         )
     except ActionError as exc:
-        form.add_error(None, exc.message)
-        return render(
-            request,
-            "channels/mail/message_detail.html",
-            _message_context(_get_message(message_id), form),
-            status=exc.status_code,
-        )
+        # The message may have moved on (released by someone else): the page as it is now,
+        # with the reason on top.
+        messages.error(request, exc.message)
+        return redirect("channels_mail:message", message_id=message.pk)
     messages.success(
         request,
         _("Message released; it is now: %(state)s.") % {"state": result.get_state_display()},
