@@ -31,6 +31,11 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+@pytest.fixture(autouse=True)
+def _only_the_tests_rules(db: Any) -> None:
+    NotificationRule.objects.all().delete()  # the default rules are tested on their own
+
+
 def rule(name: str = "r", **fields: Any) -> NotificationRule:
     users = fields.pop("users", [])
     destinations = fields.pop("destinations", [])
@@ -306,5 +311,23 @@ def test_two_dispatchers_at_once_fan_out_each_event_once(transactional_db):
     assert Delivery.objects.values("event_id").distinct().count() == 30
 
 
-def test_connection_vendor_is_known():
+def test_the_default_rules(cast):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("erpcare.channels.migrations.0003_default_rules").create_defaults(apps, None)
+    cast.acme.account_manager = cast.mona
+    cast.acme.save()
+    ticket = create_ticket(cast.lina, title="Defaults", organization=cast.acme,
+                           requester=cast.alice, team=cast.l1_desk, type="request")  # fmt: skip
+    run()
+    assert emails() == {"alice@acme.example"}
+    assert bells() == set()  # lina, the only member of the team, opened it herself
+    assign_ticket(cast.lina, ticket, assignee=cast.eric)
+    add_comment(cast.alice, ticket, body="Any news?")
+    run()
+    assert emails("ticket.commented") == {"eric@erpcare.example"}
+    assert emails("ticket.assigned") == {"eric@erpcare.example"}
+    assert bells() == {"eric@erpcare.example"}
     assert connection.vendor in {"sqlite", "postgresql"}

@@ -25,7 +25,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import RoleCode, TeamMembership, User
-from erpcare.channels.models import Notification
+from erpcare.channels.events import emit_for_tickets
+from erpcare.channels.models import EventName, Notification
 from erpcare.channels.services import Message, notify_many
 from erpcare.core import clock
 from erpcare.core.bulk import insert_rows, update_rows
@@ -102,6 +103,7 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
     events: list[SlaEvent] = []
     messages: list[Message] = []
     escalations: list[tuple[int, bool, bool, str]] = []
+    outbox: list[tuple[TicketSla, str, str]] = []  # (clock, event name, metric)
     for ts in clocks:
         result.checked += 1
         wt = working_time(ts.calendar)
@@ -116,11 +118,14 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
                 if threshold.metric in breached_now:
                     continue  # the breach a moment later says more; one message, not two
                 messages += audience.messages(ts, threshold, audience.for_warning(ts))
+                outbox.append((ts, EventName.SLA_WARNING, threshold.metric))
             elif threshold.kind == SlaEvent.Kind.BREACH:
                 result.breaches += 1
                 messages += audience.messages(ts, threshold, audience.for_breach(ts))
+                outbox.append((ts, EventName.SLA_BREACHED, threshold.metric))
             else:
                 result.escalations += 1
+                outbox.append((ts, EventName.SLA_ESCALATED, threshold.metric))
                 step = threshold.step
                 assert step is not None
                 messages += audience.messages(ts, threshold, audience.for_step(ts, step))
@@ -135,10 +140,24 @@ def _evaluate_batch(ids: list[int], now: datetime, result: PassResult) -> None:
     update_rows(TicketSla, CLOCK_FIELDS, clocks)
     _mirror_states(clocks)
     result.notifications += notify_many(_one_per_person(messages))
+    # The same thresholds as outbox events, for e-mail, robots and webhooks (the default
+    # rules for sla.* use no bell: the notifications above are the in-app side).
+    emit_for_tickets(
+        (ts.ticket_id, name, {"sla": _sla_data(ts, metric)}) for ts, name, metric in outbox
+    )
     for ticket_id, raise_tier, raise_priority, note in escalations:
         apply_sla_escalation(
             ticket_id, raise_tier=raise_tier, raise_priority=raise_priority, note=note
         )
+
+
+def _sla_data(ts: TicketSla, metric: str) -> dict[str, str | None]:
+    due = ts.response_due_at if metric == Metric.RESPONSE else ts.resolution_due_at
+    return {
+        "target": str(metric),
+        "due_at": due.isoformat() if due is not None else None,
+        "state": ts.ticket.sla_state,
+    }
 
 
 _SEVERITY: dict[str, int] = {
