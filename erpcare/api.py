@@ -82,6 +82,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from erpcare.accounts.api import router as accounts_router
+    from erpcare.channels.api import router as channels_router
     from erpcare.customers.api import router as customers_router
     from erpcare.kb.api import router as kb_router
     from erpcare.search.api import router as search_router
@@ -94,6 +95,7 @@ def _register_routers() -> None:
     api.add_router("/sla", sla_router)
     api.add_router("/kb", kb_router)
     api.add_router("/search", search_router)
+    api.add_router("/intake", channels_router)
 
 
 _register_routers()
