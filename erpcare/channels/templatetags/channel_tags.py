@@ -1,0 +1,49 @@
+"""Channel helpers for templates: ``{% load channel_tags %}``, then
+``{% if user|can_manage_channels %}`` and ``{% url_or_empty "channels_mail:mailboxes" %}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from erpcare.accounts.models import User
+from erpcare.channels.models import DeliveryState
+from erpcare.channels.permissions import can_manage_channels as _can_manage_channels
+
+register = template.Library()
+
+STATE_BADGES = {
+    DeliveryState.PENDING: "text-bg-secondary",
+    DeliveryState.SENDING: "text-bg-info",
+    DeliveryState.RETRY: "text-bg-warning",
+    DeliveryState.SENT: "text-bg-success",
+    DeliveryState.DEAD: "text-bg-danger",
+    DeliveryState.HELD: "text-bg-light border",
+    DeliveryState.CANCELLED: "text-bg-light border",
+}
+
+
+@register.filter
+def can_manage_channels(user: Any) -> bool:
+    return isinstance(user, User) and user.is_authenticated and _can_manage_channels(user)
+
+
+@register.simple_tag
+def url_or_empty(name: str, *args: Any) -> str:
+    """A URL, or "" while the page it names is not installed (the nav leaves it out)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@register.filter
+def state_badge(state: str) -> str:
+    return STATE_BADGES.get(state, "text-bg-secondary")  # type: ignore[call-overload]
+
+
+@register.filter
+def priority_labels(values: list[int] | None) -> str:
+    return ", ".join(f"P{v}" for v in values or [])
