@@ -27,6 +27,7 @@ from erpcare.core import clock
 from erpcare.core.context import ActionOrigin, origin
 from erpcare.customers.models import Contact, Contract, ErpInstance, Organization
 from erpcare.demo import DEMO_PASSWORD, data
+from erpcare.demo.channels import seed_channels
 from erpcare.demo.kb import seed_knowledge_base
 from erpcare.demo.plan import (
     AUTO_CLOSE_DAYS,
@@ -102,6 +103,7 @@ def seed_demo(
             )
         world.replay(plan, progress)
         seed_knowledge_base(plan, {slot: t.pk for slot, t in world.tickets.items()}, progress)
+        seed_channels(list(world.orgs.values()))
     return SeedResult(True, len(plan.tickets), timer.perf_counter() - started)
 
 
