@@ -187,4 +187,3 @@ def fetch_all() -> dict[str, int]:
         for key in ("stored", "processed", "failed"):
             totals[key] += counts[key]
     return totals
-
