@@ -7,8 +7,10 @@ from django.db import migrations
 
 # (name, events, priorities, recipient roles, channels)
 RULES = [
+    # Not ticket.status_changed too: resolving would send two mails (status + resolved);
+    # a status change that needs the requester comes with a public reply anyway.
     ("Requester: ticket updates",
-     ["ticket.created", "ticket.commented", "ticket.resolved", "ticket.status_changed"],
+     ["ticket.created", "ticket.commented", "ticket.resolved"],
      [], ["requester"], ["email"]),
     ("Assignee: replies and assignments", ["ticket.commented", "ticket.assigned"],
      [], ["assignee"], ["in_app", "email"]),
