@@ -62,6 +62,14 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.9, 1.1))  # noqa: S311 (jitter, not a secret)
 
 
+# What a dispatcher may leave in a payload for the transport (not a rendered message).
+INSTRUCTION_KEYS = frozenset({"digest", "digest_items"})
+
+
+def needs_render(payload: dict[str, Any]) -> bool:
+    return not payload or set(payload) <= INSTRUCTION_KEYS
+
+
 def deliver_due(*, limit: int = 200) -> dict[str, int]:
     """Send what is due, oldest first. Returns counts by outcome."""
     counts = {"claimed": 0, "sent": 0, "retry": 0, "dead": 0, "lost": 0}
@@ -136,7 +144,7 @@ def _process(delivery: Delivery, lease: datetime) -> str:
     tick = time.monotonic()
     try:
         transport = transport_for(delivery.channel)
-        if not delivery.payload:
+        if needs_render(delivery.payload):
             # Rendered once and kept, so every retry sends the same message (and Message-ID).
             with override(delivery.language or settings.LANGUAGE_CODE):
                 payload = transport.render(delivery)

@@ -20,11 +20,20 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from erpcare.channels.email.templates import SITE_NAME, message_key, render_email
+from erpcare.channels.email.templates import (
+    SITE_NAME,
+    format_time,
+    message_key,
+    normalise_language,
+    render_email,
+)
 from erpcare.channels.models import (
     Delivery,
     DeliveryChannel,
+    Event,
+    EventName,
     InboundEmail,
     Mailbox,
     MailSecurity,
@@ -161,14 +170,16 @@ class EmailTransport:
     channel = DeliveryChannel.EMAIL.value
 
     def render(self, delivery: Delivery) -> dict[str, object]:
-        event = delivery.event
-        if event is None:
-            raise ActionError(_("The delivery has no event to describe."))
         recipient = delivery.recipient
         to = delivery.address or (recipient.email if recipient is not None else "")
         if not to:
             raise ActionError(_("The delivery has no e-mail address."))
         for_customer = recipient is None or recipient.is_customer
+        event = delivery.event
+        if event is None and isinstance(delivery.payload.get("digest_items"), list):
+            return self._render_digest(delivery, to, for_customer)
+        if event is None:
+            raise ActionError(_("The delivery has no event to describe."))
         key = message_key(event.name, for_customer=for_customer)
         snapshot: dict[str, Any] = event.data if isinstance(event.data, dict) else {}
         subject, text, html = render_email(
@@ -200,6 +211,47 @@ class EmailTransport:
             "to": [to],
             "reply_to": [mailbox.email] if mailbox is not None else [],
             "mailbox_id": mailbox.pk if mailbox is not None else None,
+        }
+
+    def _render_digest(self, delivery: Delivery, to: str, for_customer: bool) -> dict[str, object]:
+        """One mail listing the held events (the dispatcher collected their ids)."""
+        ids = [int(i) for i in delivery.payload["digest_items"] if isinstance(i, int)]
+        recipient = delivery.recipient
+        language = normalise_language(delivery.language)
+        tz_name = (recipient.time_zone if recipient is not None else "") or settings.TIME_ZONE
+        lines = []
+        with override(language):
+            for event in Event.objects.filter(pk__in=ids).order_by("created_at", "pk"):
+                try:
+                    message_key(event.name, for_customer=for_customer)
+                except ActionError:
+                    continue  # staff-only events never reach a customer, not even in a digest
+                ticket = event.data.get("ticket") if isinstance(event.data, dict) else None
+                ticket = ticket if isinstance(ticket, dict) else {}
+                url = ticket.get("portal_url" if for_customer else "desk_url", "")
+                when = format_time(event.created_at.isoformat(), tz_name)
+                lines.append(
+                    f"- **[{ticket.get('number', '')}]** {ticket.get('title', '')} – "
+                    f"{EventName(event.name).label} ({when})  \n  {url}"
+                )
+        if not lines:
+            raise ActionError(_("The digest has nothing this recipient may read."))
+        subject, text, html = render_email(
+            "digest", language, {"digest": "\n".join(lines)}, recipient, for_customer=for_customer
+        )
+        mailbox = sender_mailbox(None)
+        return {
+            "subject": subject,
+            "text": text,
+            "html": html,
+            "headers": {"Message-ID": new_message_id(delivery.pk), **loop_headers()},
+            "from": _address(mailbox.name, mailbox.email)
+            if mailbox is not None
+            else settings.DEFAULT_FROM_EMAIL,
+            "to": [to],
+            "reply_to": [],
+            "mailbox_id": mailbox.pk if mailbox is not None else None,
+            "digest_items": ids,
         }
 
     def send(self, delivery: Delivery) -> SendResult:

@@ -171,7 +171,7 @@ def _name(person: Any) -> str:
     return str(person.get("name", "")) if isinstance(person, dict) else ""
 
 
-def _format_time(value: Any, tz_name: str) -> str:
+def format_time(value: Any, tz_name: str) -> str:
     if not value:
         return ""
     try:
@@ -251,7 +251,7 @@ def placeholder_values(
             "requester": _name(ticket.get("requester")),
             "assignee": _name(ticket.get("assignee")) or _("not assigned yet"),
             "team": "" if for_customer else (_name(team) or _("no queue")),
-            "due_at": _format_time(due, tz_name),
+            "due_at": format_time(due, tz_name),
             "sla_target": sla_target,
             "comment": str(comment.get("body", "")) if show_comment else "",
             "changes": _changes(snapshot.get("changes"), for_customer=for_customer),
