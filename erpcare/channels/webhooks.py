@@ -62,7 +62,7 @@ class WebhookTransport:
             return SendResult(
                 ok=False, error=_("The delivery has no destination."), retryable=False
             )
-        payload = delivery.payload or self.render(delivery)
+        payload = delivery.payload if "body" in (delivery.payload or {}) else self.render(delivery)
         text, headers = http.payload_parts(payload)
         body = text.encode("utf-8")
         timestamp = str(int(time.time()))

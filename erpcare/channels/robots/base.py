@@ -49,7 +49,8 @@ class RobotTransport:
             return SendResult(
                 ok=False, error=_("The delivery has no destination."), retryable=False
             )
-        payload = delivery.payload or self.render(delivery)
+        # A payload without a body (empty, or a dispatcher's instructions) is rendered now.
+        payload = delivery.payload if "body" in (delivery.payload or {}) else self.render(delivery)
         text, headers = http.payload_parts(payload)
         url, body = self.sign(destination, destination.url, text)
         result = http.post(
