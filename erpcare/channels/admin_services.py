@@ -28,6 +28,7 @@ from erpcare.accounts.models import Team, User
 from erpcare.audit.services import record
 from erpcare.channels.models import (
     ChatIntake,
+    ChatMessage,
     Delivery,
     DeliveryState,
     Destination,
@@ -402,6 +403,13 @@ def rotate_chat_secret(actor: User, intake: ChatIntake) -> tuple[ChatIntake, str
     return intake, secret
 
 
+def reprocess_chat_message(actor: User, message: ChatMessage) -> ChatMessage:
+    """A failed or held chat message, processed again (the chat intake part does it)."""
+    require_channel_admin(actor)
+    result: ChatMessage = call_optional("erpcare.channels.chat.intake.reprocess", actor, message)
+    return result
+
+
 def set_chat_intake_active(actor: User, intake: ChatIntake, *, active: bool) -> ChatIntake:
     require_channel_admin(actor)
     with transaction.atomic():
@@ -433,8 +441,7 @@ def chat_curl_example(intake: ChatIntake, secret: str) -> str:
     body = json.dumps(
         {
             "message_id": "msg-0001",
-            "sender": "zhang.san@customer.example",
-            "sender_name": "张三",
+            "sender": {"email": "zhang.san@customer.example", "name": "张三"},
             "text": "月结时总账过账报错 / GL posting fails at month end",
         },
         ensure_ascii=False,

@@ -18,6 +18,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("chat/<int:intake_id>/", views.chat_intake_edit, name="chat_intake"),
     path("chat/<int:intake_id>/rotate", views.chat_intake_rotate, name="chat_intake_rotate"),
     path("chat/<int:intake_id>/active", views.chat_intake_active, name="chat_intake_active"),
+    path(
+        "chat/<int:intake_id>/messages/<int:message_id>/reprocess",
+        views.chat_message_reprocess,
+        name="chat_message_reprocess",
+    ),
     path("rules/", views.rules, name="rules"),
     path("rules/new", views.rule_new, name="rule_new"),
     path("rules/<int:rule_id>/", views.rule_edit, name="rule"),

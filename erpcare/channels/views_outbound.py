@@ -325,6 +325,22 @@ def chat_intake_active(request: HttpRequest, intake_id: int) -> HttpResponse:
     return redirect("channels:chat_intake", intake_id=intake.pk)
 
 
+@channel_admin_view
+@require_POST
+def chat_message_reprocess(request: HttpRequest, intake_id: int, message_id: int) -> HttpResponse:
+    message = get_object_or_404(ChatMessage, pk=message_id, intake_id=intake_id)
+    try:
+        done = svc.reprocess_chat_message(current_user(request), message)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The message was processed again: %(state)s.") % {"state": done.get_state_display()},
+        )
+    return redirect("channels:chat_intake", intake_id=intake_id)
+
+
 # ---------------------------------------------------------------------------
 # Notification rules
 # ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ rules, the delivery log, and every staff member's own preferences."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -671,3 +672,38 @@ def test_half_quiet_hours_are_refused_and_nothing_is_saved(cast):
 
 def test_customers_have_no_preferences_page(cast):
     assert signed_in(cast.alice).get("/desk/channels/preferences").status_code == 404
+
+
+def test_a_failed_chat_message_can_be_processed_again_from_its_intake_page(cast):
+    pytest.importorskip("erpcare.channels.chat.intake")
+    intake, _secret = svc.create_chat_intake(cast.adam, slug="ops", name="Ops")
+    body = json.dumps(
+        {"message_id": "m1", "text": "GL posting fails", "sender": {"email": "alice@acme.example"}}
+    )
+    held = ChatMessage.objects.create(intake=intake, external_id="m1", body=body,
+                                      sender="alice@acme.example", state=IntakeState.HELD,
+                                      reason="unknown_sender", received_at=clock.now())  # fmt: skip
+    client = signed_in(cast.mona)
+    page = client.get(f"/desk/channels/chat/{intake.pk}/").content.decode()
+    assert 'data-testid="chat-message-reprocess"' in page
+    response = client.post(f"/desk/channels/chat/{intake.pk}/messages/{held.pk}/reprocess")
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert held.state == IntakeState.PROCESSED
+    assert held.ticket is not None
+    # Processed: not again (a message, no change, no 500); another intake's path is a 404.
+    again = client.post(
+        f"/desk/channels/chat/{intake.pk}/messages/{held.pk}/reprocess", follow=True
+    )
+    assert 'class="alert' in again.content.decode()
+    other, _ = svc.create_chat_intake(cast.adam, slug="other", name="Other")
+    assert (
+        client.post(f"/desk/channels/chat/{other.pk}/messages/{held.pk}/reprocess").status_code
+        == 404
+    )
+    assert (
+        signed_in(cast.lina)
+        .post(f"/desk/channels/chat/{intake.pk}/messages/{held.pk}/reprocess")
+        .status_code
+        == 404
+    )
