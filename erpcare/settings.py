@@ -228,6 +228,10 @@ _from_domain = DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >").lower()
 ERPCARE_MAIL_DOMAIN = env_str("ERPCARE_MAIL_DOMAIN", "") or (
     _from_domain if "." in _from_domain else "erpcare.localhost"
 )
+# Incoming mail: larger messages are stored but not turned into tickets; more than this many
+# messages from one sender within an hour are held for review (0: no limit).
+ERPCARE_MAIL_MAX_BYTES = env_int("ERPCARE_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+ERPCARE_MAIL_FLOOD_PER_HOUR = env_int("ERPCARE_MAIL_FLOOD_PER_HOUR", 20, minimum=0)
 # Deliveries (mail, robots, webhooks): tries before giving up, back-off base and cap.
 ERPCARE_DELIVERY_MAX_ATTEMPTS = env_int("ERPCARE_DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
 ERPCARE_DELIVERY_BACKOFF_SECONDS = env_int("ERPCARE_DELIVERY_BACKOFF_SECONDS", 30, minimum=1)

@@ -49,7 +49,6 @@ from erpcare.tickets.services.actions import add_attachment, add_comment, create
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
 UNKNOWN_SENDER = "unknown_sender"
 NOT_A_PARTICIPANT = "not_a_participant"
@@ -67,7 +66,7 @@ _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|答复|回复|回覆|转发|�
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "ERPCARE_MAIL_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(settings.ERPCARE_MAIL_MAX_BYTES)
 
 
 # ---------------------------------------------------------------------------

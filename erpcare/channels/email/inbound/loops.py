@@ -34,12 +34,7 @@ _BOUNCE_SUBJECT = re.compile(
 
 
 def mail_domain() -> str:
-    configured = getattr(settings, "ERPCARE_MAIL_DOMAIN", "")
-    if configured:
-        return str(configured).lower()
-    address = str(getattr(settings, "DEFAULT_FROM_EMAIL", ""))
-    match = re.search(r"@([^>\s]+)", address)
-    return match.group(1).lower() if match else "erpcare.localhost"
+    return str(settings.ERPCARE_MAIL_DOMAIN).lower()
 
 
 def loop_reason(parsed: ParsedMessage) -> str:
@@ -65,10 +60,6 @@ def loop_reason(parsed: ParsedMessage) -> str:
         return AUTO_REPLY
     if parsed.header("x-autoreply") or parsed.header("x-autorespond"):
         return AUTO_REPLY
-    if parsed.header("x-auto-response-suppress").lower() in {"all", "oof"} and (
-        _AUTO_SUBJECT.match(parsed.subject)
-    ):
-        return AUTO_REPLY
     if parsed.header("precedence").strip().lower() in {"bulk", "junk", "list", "auto_reply"}:
         return AUTO_REPLY
     if _AUTO_SUBJECT.match(parsed.subject):
@@ -79,7 +70,7 @@ def loop_reason(parsed: ParsedMessage) -> str:
 def is_flood(message: InboundEmail) -> bool:
     """More than ``ERPCARE_MAIL_FLOOD_PER_HOUR`` messages from one sender within the hour
     before this one: the later ones wait for a person instead of opening tickets."""
-    limit = int(getattr(settings, "ERPCARE_MAIL_FLOOD_PER_HOUR", 20))
+    limit = int(settings.ERPCARE_MAIL_FLOOD_PER_HOUR)
     if not message.from_address or limit <= 0:
         return False
     since = (message.received_at or clock.now()) - timedelta(hours=1)

@@ -90,20 +90,24 @@ def parse_headers_only(raw: bytes) -> tuple[str, str, str]:
     """(Message-ID, From address, subject) for the intake list, without parsing bodies."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     msg = message_from_bytes(head + b"\r\n\r\n", policy=compat32)
-    ids = message_ids(decode_header_value(msg.get("Message-ID")))
-    addresses = getaddresses([decode_header_value(msg.get("From"))])
+    headers: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        headers.setdefault(name.lower(), decode_header_value(value))
+    ids = message_ids(headers.get("message-id", ""))
+    addresses = getaddresses([headers.get("from", "")])
     address = addresses[0][1] if addresses else ""
     return (
         _clip(ids[0] if ids else "", 255),
         _clip(address.lower(), 254),
-        _clip(decode_header_value(msg.get("Subject")), 300),
+        _clip(headers.get("subject", ""), 300),
     )
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
     msg = message_from_bytes(raw, policy=compat32)
     headers: dict[str, str] = {}
-    for name, value in msg.items():
+    # raw_items: 8-bit header bytes stay as surrogates for decode_header_value to read.
+    for name, value in msg.raw_items():
         key = name.lower()
         if key not in headers:
             headers[key] = decode_header_value(value)
