@@ -19,9 +19,11 @@ from erpcare.customers.models import Organization
 from erpcare.tickets.forms import StyledForm
 
 
-def _organizations() -> forms.ModelChoiceField:
+def _organizations(*, active_only: bool = False) -> forms.ModelChoiceField:
+    # A mailbox may keep a customer that was deactivated since; new links need an active one.
+    queryset = Organization.objects.order_by("name")
     return forms.ModelChoiceField(
-        queryset=Organization.objects.order_by("name"),
+        queryset=queryset.filter(is_active=True) if active_only else queryset,
         required=False,
         empty_label="—",
     )
@@ -166,7 +168,7 @@ class MessageFilterForm(StyledForm):
 class ReleaseForm(StyledForm):
     id_prefix = "release"
 
-    organization = _organizations()
+    organization = _organizations(active_only=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -179,7 +181,7 @@ class DomainForm(StyledForm):
     id_prefix = "domain"
 
     organization = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Organization.objects.order_by("name")
+        label=_("Customer"), queryset=Organization.objects.filter(is_active=True).order_by("name")
     )
     domain = forms.CharField(
         label=_("Domain"),

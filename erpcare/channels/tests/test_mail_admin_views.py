@@ -411,3 +411,26 @@ def test_an_internationalised_domain_is_stored_in_its_ascii_form(cast):
     )
     assert response.status_code == 302
     assert CustomerMailDomain.objects.get().domain == "xn--fsqu00a.xn--fiqs8s"
+
+
+def test_list_pages_use_a_fixed_number_of_queries(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(cast.mona)
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(BASE + url).status_code == 200
+        return len(queries)
+
+    mailbox = make_mailbox()
+    make_message(mailbox)
+    CustomerMailDomain.objects.create(organization=cast.acme, domain="acme.example")
+    few = {url: count(url) for url in ("/mailboxes/", "/messages/", "/domains/")}
+    for n in range(5):
+        other = make_mailbox(f"m{n}@erpcare.example", organization=cast.globex, team=cast.l1_desk)
+        make_message(other, IntakeState.HELD)
+        CustomerMailDomain.objects.create(organization=cast.globex, domain=f"g{n}.example")
+    many = {url: count(url) for url in few}
+    assert many == few
