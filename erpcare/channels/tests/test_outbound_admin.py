@@ -707,3 +707,54 @@ def test_a_failed_chat_message_can_be_processed_again_from_its_intake_page(cast)
         .status_code
         == 404
     )
+
+
+def test_the_channels_nav_links_the_mail_pages_once_they_exist(cast):
+    html = signed_in(cast.mona).get("/desk/channels/").content.decode()
+    for name in ("mailboxes", "messages", "domains", "templates"):
+        assert f'data-testid="channels-nav-{name}"' in html
+    assert 'href="/desk/channels/mail/mailboxes/"' in html
+
+
+def test_lists_cost_the_same_queries_for_one_row_and_for_many(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dest = destination(cast)
+    svc.save_rule(cast.mona, None, name="r0", users=[cast.eric], channels=["email"],
+                  destinations=[dest])  # fmt: skip
+    delivery(dest)
+    client = signed_in(cast.mona)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    urls = ("/desk/channels/rules/", "/desk/channels/deliveries/", "/desk/channels/robots/",
+            "/desk/channels/")  # fmt: skip
+    before = {url: queries(url) for url in urls}
+    for i in range(1, 6):
+        other = destination(cast, name=f"d{i}")
+        svc.save_rule(cast.mona, None, name=f"r{i}", users=[cast.xu, cast.eric],
+                      channels=["in_app"], destinations=[other, dest])  # fmt: skip
+        delivery(other)
+        delivery(None)
+    assert {url: queries(url) for url in urls} == before
+
+
+def test_a_rule_saved_on_the_page_tells_the_managers_of_a_new_ticket(cast):
+    from erpcare.channels.dispatch import dispatch_pending
+    from erpcare.channels.models import Notification
+    from erpcare.tickets.services import create_ticket
+
+    response = signed_in(cast.adam).post(
+        "/desk/channels/rules/new",
+        {"name": "New tickets to managers", "position": "1", "is_active": "on",
+         "events": ["ticket.created"], "recipient_roles": ["managers"], "channels": ["in_app"]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    ticket = create_ticket(cast.alice, title="应付账款凭证无法过账")
+    dispatch_pending()
+    assert Notification.objects.filter(recipient=cast.mona, ticket=ticket).exists()
+    assert not Notification.objects.filter(recipient=cast.lina, ticket=ticket).exists()
