@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core import mail
 
 from erpcare.audit.models import AuditEntry  # noqa: F401  (the app's models are loaded)
-from erpcare.channels.delivery import deliver_one
+from erpcare.channels.delivery import deliver_due, deliver_one
 from erpcare.channels.email.outbound import smtp_check, ticket_root_id
 from erpcare.channels.email.templates import (
     message_key,
@@ -365,3 +365,85 @@ class TestSmtpCheck:
             assert [m.rcpt_tos for m in server.messages] == [["mona@erpcare.example"]]
         finally:
             server.stop()
+
+
+# ---------------------------------------------------------------------------
+# The round trip with the intake: a reply to our mail lands on the ticket; our own
+# mail coming back is recognised and ignored
+# ---------------------------------------------------------------------------
+
+
+class TestRoundTrip:
+    def test_the_customers_reply_becomes_a_comment_on_the_ticket(
+        self, cast: Any, ticket: Any, smtp_server: SmtpServer
+    ) -> None:
+        from erpcare.channels.email.inbound.intake import import_eml
+        from erpcare.tickets.models import Comment
+
+        support = mailbox("Support", "support@erpcare.example", server=smtp_server)
+        ask = {"id": 1, "body": "请提供截图", "internal": False}
+        deliver_one(mail_delivery(ticket, "ticket.commented", recipient=cast.alice, comment=ask).pk)
+        ours = smtp_server.messages[0].message
+        # The customer's client answers with a subject of its own: only the headers tie it.
+        reply = (
+            "From: Alice Wang <alice@acme.example>\r\n"
+            "To: support@erpcare.example\r\n"
+            "Subject: =?utf-8?b?5Zue5aSN77ya5oiq5Zu+5bey5Y+R?=\r\n"
+            "Message-ID: <reply-1@acme.example>\r\n"
+            f"In-Reply-To: {ours['Message-ID']}\r\n"
+            f"References: {ours['References']} {ours['Message-ID']}\r\n"
+            "Date: Mon, 02 Mar 2026 10:00:00 +0800\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "截图见附件说明，谢谢。\r\n"
+        ).encode()
+        inbound = import_eml(reply, mailbox=support)
+        assert inbound.state == "processed", inbound.error
+        assert inbound.ticket_id == ticket.pk
+        comment = Comment.objects.get(pk=inbound.comment_id)
+        assert "截图见附件说明" in comment.body
+
+        # And the next mail to the customer answers that reply.
+        thanks = {"id": 2, "body": "收到", "internal": False}
+        deliver_one(
+            mail_delivery(ticket, "ticket.commented", recipient=cast.alice, comment=thanks).pk
+        )
+        assert smtp_server.messages[1].message["In-Reply-To"] == "<reply-1@acme.example>"
+
+    def test_our_own_mail_is_not_taken_in(
+        self, cast: Any, ticket: Any, smtp_server: SmtpServer
+    ) -> None:
+        from erpcare.channels.email.inbound.intake import import_eml
+
+        support = mailbox("Support", "support@erpcare.example", server=smtp_server)
+        deliver_one(mail_delivery(ticket, "ticket.assigned", recipient=cast.lina).pk)
+        inbound = import_eml(smtp_server.messages[0].data, mailbox=support)
+        assert inbound.state == "ignored"
+        assert inbound.comment_id is None
+
+
+def test_the_whole_path_from_a_ticket_action_to_the_mail_server(
+    cast: Any, smtp_server: SmtpServer
+) -> None:
+    """Events and rules as they are written by the ticket actions and the dispatcher:
+    the snapshot they store is what the wordings read."""
+    from erpcare.channels.dispatch import dispatch_pending
+    from erpcare.channels.models import NotificationRule
+
+    mailbox("Support", "support@erpcare.example", server=smtp_server)
+    rule = NotificationRule.objects.create(
+        name="Requester hears about new tickets", events=["ticket.created"],
+        recipient_roles=["requester"], channels=["email"], include_actor=True,
+    )  # fmt: skip
+    cast.alice.language = "zh-hans"
+    cast.alice.save()
+    ticket = create_ticket(cast.alice, title="工资条打印乱码", module="hr")
+    assert dispatch_pending() >= 1
+    deliver_due()
+    mails = [m for m in smtp_server.messages if m.rcpt_tos == ["alice@acme.example"]]
+    assert len(mails) == 1, (rule, [m.rcpt_tos for m in smtp_server.messages])
+    msg = mails[0].message
+    assert msg["Subject"].strip() == f"[{ticket.number}] 我们已收到您的请求：工资条打印乱码"
+    text = msg.get_body(("plain",)).get_content()
+    assert "Alice Wang，您好" in text
+    assert "/portal/" in text
+    assert "/desk/" not in text
