@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from erpcare.channels.email.inbound.fetch import fetch_all, fetch_mailbox, imap_check
@@ -248,6 +248,12 @@ def test_the_mail_command_fetches_imports_and_reprocesses(
     assert failed.attempts == 2
     call_command("mail", "fetch", stdout=io.StringIO())
     assert Ticket.objects.count() == 1
+    with pytest.raises(CommandError):
+        call_command("mail", "reprocess", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="no mailbox"):
+        call_command("mail", "fetch", "--mailbox", "99999", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("mail", "import", str(tmp_path / "missing.eml"), stdout=io.StringIO())
 
 
 @pytest.mark.django_db(transaction=True)

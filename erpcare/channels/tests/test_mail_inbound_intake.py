@@ -465,3 +465,22 @@ def test_a_second_store_of_one_uid_is_skipped(cast: Cast, mailbox: Mailbox) -> N
     assert first is not None
     assert second is None
     assert InboundEmail.objects.count() == 1
+
+
+def test_messages_a_stopped_worker_left_unprocessed_are_picked_up(
+    cast: Cast, mailbox: Mailbox
+) -> None:
+    from datetime import timedelta
+
+    from erpcare.channels.email.inbound.intake import process_stale
+
+    message = store_raw(eml("new_ticket_utf8.eml"), mailbox=mailbox)
+    assert message is not None
+    assert process_stale() == 0  # too fresh: its own worker is still on it
+    InboundEmail.objects.filter(pk=message.pk).update(
+        received_at=clock.now() - timedelta(minutes=10)
+    )
+    assert process_stale() == 1
+    message.refresh_from_db()
+    assert message.state == IntakeState.PROCESSED
+    assert Ticket.objects.count() == 1

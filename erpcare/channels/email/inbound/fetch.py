@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from erpcare.channels.email.inbound.intake import process_message, store_raw
+from erpcare.channels.email.inbound.intake import process_message, process_stale, store_raw
 from erpcare.channels.models import IntakeState, Mailbox, MailboxFolder
 from erpcare.channels.models.email import MailSecurity
 from erpcare.core import clock
@@ -174,8 +174,9 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def fetch_all() -> dict[str, int]:
-    """Every active mailbox; one that fails is recorded on the mailbox and skipped."""
-    totals = {"mailboxes": 0, "errors": 0, "stored": 0, "processed": 0, "failed": 0}
+    """Every active mailbox; one that fails is recorded on the mailbox and skipped. Then
+    any message a stopped worker stored but never processed."""
+    totals = {"mailboxes": 0, "errors": 0, "stored": 0, "processed": 0, "failed": 0, "stale": 0}
     for mailbox in Mailbox.objects.filter(is_active=True).order_by("pk"):
         totals["mailboxes"] += 1
         try:
@@ -186,4 +187,5 @@ def fetch_all() -> dict[str, int]:
             continue
         for key in ("stored", "processed", "failed"):
             totals[key] += counts[key]
+    totals["stale"] = process_stale()
     return totals

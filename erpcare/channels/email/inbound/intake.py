@@ -14,6 +14,7 @@ import re
 import traceback
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -133,6 +134,21 @@ def import_eml(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundEmail:
 # ---------------------------------------------------------------------------
 # Processing
 # ---------------------------------------------------------------------------
+
+
+def process_stale(*, older_than: timedelta = timedelta(minutes=5), limit: int = 200) -> int:
+    """Process messages stored but never processed (the worker that stored them stopped
+    before processing). The claim in ``process_message`` keeps this safe to run anywhere."""
+    ids = list(
+        InboundEmail.objects.filter(
+            state=IntakeState.RECEIVED, received_at__lt=clock.now() - older_than
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        process_message(pk)
+    return len(ids)
 
 
 @dataclass
