@@ -436,7 +436,7 @@ def chat_curl_example(intake: ChatIntake, secret: str) -> str:
     """A shell snippet that signs and posts one message, for the bot's author to copy.
 
     The recipe: HMAC-SHA256 over ``<timestamp>.<body>`` with the shared secret, hex, sent
-    with the Unix timestamp; the intake refuses old timestamps and replays.
+    with the Unix timestamp (``channels.chat.intake.verify``).
     """
     body = json.dumps(
         {

@@ -101,6 +101,13 @@ def page_for(browser, live_server):
         context.close()
 
 
+def snap(page, name: str) -> None:
+    """A full-page screenshot when ERPCARE_SCREENSHOTS names a directory (for reviews)."""
+    folder = os.environ.get("ERPCARE_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"channels-{name}.png"), full_page=True)
+
+
 def sign_in(page, email: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_test_id("login-email").fill(email)
@@ -132,6 +139,7 @@ def test_admin_adds_a_webhook_and_sends_a_test_the_receiver_answers(cast, page_f
 
     page.get_by_test_id("destination-send-test").click()
     page.wait_for_load_state()
+    snap(page, "destination-test")
     result = page.get_by_test_id("test-result")
     assert result.get_attribute("data-state") == DeliveryState.SENT
     assert page.get_by_test_id("test-status-code").inner_text() == "200"
@@ -148,6 +156,7 @@ def test_admin_adds_a_webhook_and_sends_a_test_the_receiver_answers(cast, page_f
     page.get_by_test_id("channels-nav-deliveries").click()
     page.get_by_test_id("delivery-link").first.click()
     page.wait_for_load_state()
+    snap(page, "delivery")
     assert page.get_by_test_id("delivery-state").inner_text() == "Sent"
     assert "receiver-token-123" not in page.content()
     assert page.get_by_test_id("attempt-row").count() == 1
@@ -170,6 +179,7 @@ def test_manager_adds_a_chat_intake_and_its_curl_example_is_accepted(
     page.select_option("#intake_organization", str(cast.acme.pk))
     page.get_by_test_id("chat-intake-save").click()
     page.wait_for_load_state()
+    snap(page, "chat-secret")
     secret = page.get_by_test_id("chat-secret").inner_text().strip()
     assert secret == ChatIntake.objects.get().secret
     script = page.get_by_test_id("chat-curl").inner_text()
@@ -192,6 +202,11 @@ def test_manager_adds_a_chat_intake_and_its_curl_example_is_accepted(
     page.wait_for_load_state()
     assert secret not in page.content()
     assert page.get_by_test_id("chat-message-row").count() == 1
+    page.goto("/desk/channels/rules/new")
+    snap(page, "rule-form")
+    page.goto("/desk/channels/")
+    snap(page, "overview")
+    page.goto(f"/desk/channels/chat/{ChatIntake.objects.get().pk}/")
 
     page.get_by_test_id("chat-intake-deactivate").click()
     page.wait_for_load_state()
