@@ -484,3 +484,30 @@ def test_messages_a_stopped_worker_left_unprocessed_are_picked_up(
     message.refresh_from_db()
     assert message.state == IntakeState.PROCESSED
     assert Ticket.objects.count() == 1
+
+
+def test_a_message_whose_worker_died_while_processing_is_picked_up_later(
+    cast: Cast, mailbox: Mailbox
+) -> None:
+    from datetime import timedelta
+
+    from erpcare.channels.email.inbound.intake import process_stale
+
+    message = store_raw(eml("new_ticket_utf8.eml"), mailbox=mailbox)
+    assert message is not None
+    # A worker claimed it and died before its transaction committed: only the claim remains.
+    claimed_at = clock.now() - timedelta(minutes=10)
+    InboundEmail.objects.filter(pk=message.pk).update(
+        state=IntakeState.PROCESSING,
+        processed_at=claimed_at,
+        received_at=claimed_at,
+    )
+    assert process_stale() == 0  # ten minutes may still be a slow worker at work
+    assert Ticket.objects.count() == 0
+    InboundEmail.objects.filter(pk=message.pk).update(
+        processed_at=clock.now() - timedelta(minutes=20)
+    )
+    assert process_stale() == 1
+    message.refresh_from_db()
+    assert message.state == IntakeState.PROCESSED
+    assert Ticket.objects.count() == 1

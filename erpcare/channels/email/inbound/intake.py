@@ -136,13 +136,31 @@ def import_eml(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundEmail:
 # ---------------------------------------------------------------------------
 
 
-def process_stale(*, older_than: timedelta = timedelta(minutes=5), limit: int = 200) -> int:
+def process_stale(
+    *,
+    older_than: timedelta = timedelta(minutes=5),
+    stuck_after: timedelta = timedelta(minutes=15),
+    limit: int = 200,
+) -> int:
     """Process messages stored but never processed (the worker that stored them stopped
-    before processing). The claim in ``process_message`` keeps this safe to run anywhere."""
-    ids = list(
+    before processing), and messages whose processing worker died mid-way.
+
+    A claim writes its time into ``processed_at``; processing and its ticket work commit in
+    one transaction, so a message still PROCESSING long after its claim was left by a dead
+    worker and nothing of it was written. The claim in ``process_message`` keeps this safe
+    to run anywhere.
+    """
+    now = clock.now()
+    stuck = InboundEmail.objects.filter(
+        state=IntakeState.PROCESSING, processed_at__lt=now - stuck_after
+    )
+    # Back to RECEIVED only if still the same stuck claim (another sweeper may have it).
+    for pk, claimed_at in stuck.values_list("pk", "processed_at")[:limit]:
         InboundEmail.objects.filter(
-            state=IntakeState.RECEIVED, received_at__lt=clock.now() - older_than
-        )
+            pk=pk, state=IntakeState.PROCESSING, processed_at=claimed_at
+        ).update(state=IntakeState.RECEIVED)
+    ids = list(
+        InboundEmail.objects.filter(state=IntakeState.RECEIVED, received_at__lt=now - older_than)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -168,7 +186,7 @@ def process_message(
     """Turn one stored message into a ticket or a comment (or ignore/hold it), once."""
     claimed = InboundEmail.objects.filter(
         pk=inbound_email_id, state__in=[IntakeState.RECEIVED, IntakeState.FAILED]
-    ).update(state=IntakeState.PROCESSING)
+    ).update(state=IntakeState.PROCESSING, processed_at=clock.now())  # the claim's time
     message = InboundEmail.objects.select_related("mailbox").get(pk=inbound_email_id)
     if not claimed:
         return message  # another worker has it, or it is done
