@@ -758,3 +758,20 @@ def test_a_rule_saved_on_the_page_tells_the_managers_of_a_new_ticket(cast):
     dispatch_pending()
     assert Notification.objects.filter(recipient=cast.mona, ticket=ticket).exists()
     assert not Notification.objects.filter(recipient=cast.lina, ticket=ticket).exists()
+
+
+def test_every_page_renders_in_chinese(cast):
+    dest = destination(cast)
+    intake, _secret = svc.create_chat_intake(cast.adam, slug="ops", name="Ops")
+    rule = svc.save_rule(
+        cast.mona, None, name="r", recipient_roles=["assignee"], channels=["email"]
+    )
+    sent = delivery(dest, state=DeliveryState.DEAD)
+    client = signed_in(cast.mona)
+    pages = [*ADMIN_PAGES, f"/desk/channels/robots/{dest.pk}/", f"/desk/channels/chat/{intake.pk}/",
+             f"/desk/channels/rules/{rule.pk}/", f"/desk/channels/deliveries/{sent.pk}/",
+             "/desk/channels/preferences"]  # fmt: skip
+    for url in pages:
+        response = client.get(url, headers={"Accept-Language": "zh-hans"})
+        assert response.status_code == 200, url
+        assert '<html lang="zh-hans">' in response.content.decode(), url
