@@ -69,6 +69,7 @@ class SmtpServer:
         username: str = "",
         password: str = "",
         tls_context: ssl.SSLContext | None = None,
+        implicit_tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.handler = Handler()
         self.port = _free_port()
@@ -82,6 +83,8 @@ class SmtpServer:
             )
         if tls_context is not None:
             options.update(tls_context=tls_context, require_starttls=True)
+        if implicit_tls_context is not None:  # SMTPS: TLS from the first byte (port 465)
+            options.update(ssl_context=implicit_tls_context)
         self.controller = Controller(
             self.handler, hostname=HOST, port=self.port, ready_timeout=10, **options
         )

@@ -311,6 +311,17 @@ class TestSending:
 # ---------------------------------------------------------------------------
 
 
+def server_context(tmp_path: Any, monkeypatch: Any) -> Any:
+    """A server certificate that our client trusts, and nothing else."""
+    import ssl
+
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return context
+
+
 class TestSmtpCheck:
     def test_a_test_mail_goes_out(self, smtp_server: SmtpServer) -> None:
         box = mailbox("Support", "support@erpcare.example", server=smtp_server)
@@ -341,14 +352,8 @@ class TestSmtpCheck:
         assert "refused" in error.value.message.lower()
 
     def test_auth_after_starttls(self, tmp_path: Any, monkeypatch: Any) -> None:
-        import ssl
-
-        cert, key = self_signed_certificate(tmp_path)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
+        context = server_context(tmp_path, monkeypatch)
         server = SmtpServer(username="mailer", password="s3cret", tls_context=context).start()
-        # The client trusts our self-signed certificate and nothing else.
-        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         try:
             box = mailbox(
                 "Support", "support@erpcare.example", server=server,
@@ -362,6 +367,18 @@ class TestSmtpCheck:
             box.smtp_password = "s3cret"
             box.save()
             smtp_check(Mailbox.objects.get(pk=box.pk), "mona@erpcare.example")
+            assert [m.rcpt_tos for m in server.messages] == [["mona@erpcare.example"]]
+        finally:
+            server.stop()
+
+    def test_tls_from_the_start(self, tmp_path: Any, monkeypatch: Any) -> None:
+        context = server_context(tmp_path, monkeypatch)
+        server = SmtpServer(implicit_tls_context=context).start()
+        try:
+            box = mailbox("Support", "support@erpcare.example", server=server)
+            box.smtp_security = "tls"
+            box.save()
+            smtp_check(box, "mona@erpcare.example")
             assert [m.rcpt_tos for m in server.messages] == [["mona@erpcare.example"]]
         finally:
             server.stop()
