@@ -93,7 +93,7 @@ def save_preferences(actor: User, user: User, **fields: Any) -> NotificationPref
     pref.save()
     record(
         actor=actor,
-        action="notifications.preferences_changed",
+        action="channels.preferences.changed",
         target=user,
         data={"fields": sorted(fields)},
     )

@@ -230,7 +230,7 @@ def reprocess(actor: User, msg: ChatMessage) -> ChatMessage:
     ChatMessage.objects.filter(pk=locked.pk).update(state=IntakeState.RECEIVED, error="")
     record(
         actor=actor,
-        action="chat_message.reprocessed",
+        action="channels.chat_message.reprocessed",
         target=locked,
         data={"intake": locked.intake_id, "message_id": locked.external_id, "was": previous},
     )

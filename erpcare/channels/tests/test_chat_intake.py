@@ -208,7 +208,7 @@ def test_an_unknown_sender_is_held_and_can_be_processed_later(cast, intake, spec
     done = chat.reprocess(cast.mona, held)
     assert done.state == IntakeState.PROCESSED
     assert done.ticket is not None
-    assert AuditEntry.objects.filter(action="chat_message.reprocessed").count() == 1
+    assert AuditEntry.objects.filter(action="channels.chat_message.reprocessed").count() == 1
     with pytest.raises(Conflict):
         chat.reprocess(cast.mona, done)
 

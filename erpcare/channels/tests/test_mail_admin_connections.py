@@ -189,7 +189,7 @@ def test_release_a_held_message_into_a_customer_makes_a_ticket(cast):
     assert stored.ticket is not None
     assert stored.ticket.organization == cast.acme
     assert flash(response) == ["Message released; it is now: Processed."]
-    assert AuditEntry.objects.filter(action="mail.released").count() == 1
+    assert AuditEntry.objects.filter(action="channels.inbound_email.released").count() == 1
 
     # Released once: the button is gone and a second release is refused with a message.
     assert 'data-testid="release-form"' not in response.content.decode()
@@ -197,7 +197,7 @@ def test_release_a_held_message_into_a_customer_makes_a_ticket(cast):
         BASE + f"/messages/{stored.pk}/release", {"organization": cast.acme.pk}, follow=True
     )
     assert flash(again) == ["Only held messages can be released."]
-    assert AuditEntry.objects.filter(action="mail.released").count() == 1
+    assert AuditEntry.objects.filter(action="channels.inbound_email.released").count() == 1
 
 
 def test_reprocess_a_failed_message_after_the_fix(cast):

@@ -396,7 +396,9 @@ def test_a_manager_releases_a_held_message_into_a_customer(cast: Cast, mailbox: 
     assert released.ticket is not None
     assert released.ticket.organization == cast.globex
     assert User.objects.get(email="zhao@acme-branch.example").organization == cast.globex
-    assert AuditEntry.objects.filter(action="mail.released", target_id=str(message.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="channels.inbound_email.released", target_id=str(message.pk)
+    ).exists()
     with pytest.raises(Conflict):
         release_held(cast.mona, released, cast.globex)
 
@@ -434,7 +436,9 @@ def test_a_failure_rolls_back_the_ticket_and_reprocess_succeeds_after_the_fix(
     done = reprocess(cast.mona, message)
     assert done.state == IntakeState.PROCESSED, done.error
     assert Attachment.objects.filter(ticket=done.ticket).count() == 2
-    assert AuditEntry.objects.filter(action="mail.reprocessed", target_id=str(message.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="channels.inbound_email.reprocessed", target_id=str(message.pk)
+    ).exists()
     with pytest.raises(Conflict):
         reprocess(cast.mona, done)
 

@@ -536,7 +536,7 @@ def reprocess(actor: User, inbound_email: InboundEmail) -> InboundEmail:
     result = process_message(inbound_email.pk, allow_flood=True)
     record(
         actor=actor,
-        action="mail.reprocessed",
+        action="channels.inbound_email.reprocessed",
         target=result,
         data={"previous": previous, "state": result.state, "reason": result.reason},
     )
@@ -560,7 +560,7 @@ def release_held(
     result = process_message(inbound_email.pk, allow_flood=True, organization=organization)
     record(
         actor=actor,
-        action="mail.released",
+        action="channels.inbound_email.released",
         target=result,
         data={
             "organization": organization.code if organization else None,

@@ -84,7 +84,7 @@ class Command(BaseCommand):
             result = intake.process_message(pk, allow_flood=True)
             record(
                 actor=None,
-                action="mail.reprocessed",
+                action="channels.inbound_email.reprocessed",
                 target=result,
                 data={"previous": message.state, "state": result.state, "via": "command"},
             )
