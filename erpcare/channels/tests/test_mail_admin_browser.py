@@ -105,7 +105,7 @@ def test_manager_sets_up_mail_and_reads_a_failed_message(cast, page, tmp_path):
     assert (mailbox.name, mailbox.imap_password) == ("Acme support desk", "s3cret-imap-7788")
 
     # A domain: a bad one is a form error, a good one is listed.
-    page.get_by_test_id("mail-tab-domains").click()
+    page.get_by_test_id("channels-nav-domains").click()
     page.locator("#domain_organization").select_option(label="Acme 制造")
     page.locator("#domain_domain").fill("zhang@acme.example")
     page.get_by_test_id("domain-add").click()
@@ -116,7 +116,7 @@ def test_manager_sets_up_mail_and_reads_a_failed_message(cast, page, tmp_path):
     assert CustomerMailDomain.objects.get().organization == cast.acme
 
     # The failed message: filtered list, detail with the error, .eml download.
-    page.get_by_test_id("mail-tab-messages").click()
+    page.get_by_test_id("channels-nav-messages").click()
     ignored_row = page.locator(f"[data-testid=message-row][data-message-id='{ignored.pk}']")
     ignored_row.wait_for()
     page.locator("#filter_state").select_option("failed")
@@ -136,7 +136,7 @@ def test_manager_sets_up_mail_and_reads_a_failed_message(cast, page, tmp_path):
     assert AuditEntry.objects.filter(action="channels.inbound_email.downloaded").count() == 1
 
     # A template: preview the edit, then save it.
-    page.get_by_test_id("mail-tab-templates").click()
+    page.get_by_test_id("channels-nav-templates").click()
     page.locator("[data-testid=template-row][data-key='reply'] [data-language='en']").click()
     page.locator("#template_subject").fill("[{ticket_number}] New reply on {ticket_title}")
     page.get_by_test_id("template-preview").click()
