@@ -9,12 +9,15 @@ and audra (auditor). Every password is ``correct horse 42``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
+from django.utils import translation
 
 from erpcare.accounts.models import Team, User
 from erpcare.accounts.services import add_team_member, create_api_token, create_user
@@ -113,6 +116,15 @@ def cast(db: Any) -> Cast:
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path: Any, settings: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in English: a request by a Chinese-speaking user activates zh-hans
+    for the thread (the middleware does), and it must not leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 _sla_defaults = importlib.import_module("erpcare.sla.migrations.0002_default_policies")
