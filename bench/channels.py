@@ -804,16 +804,23 @@ def child_cmd(kind: str, label: str, a: argparse.Namespace, **extra: object) -> 
 
 PEER_CODE = r"""
 import json, shutil, tempfile, time
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test.utils import override_settings
 from helpdesk.models import FollowUp, FollowUpAttachment, Queue, Ticket
 
+CODENAME = "queue_access_" + SLUG  # Queue.save() makes this permission, Queue.delete() drops it
+
 def counts():
     return {"queues": Queue.objects.count(), "tickets": Ticket.objects.count(),
             "followups": FollowUp.objects.count(),
-            "attachments": FollowUpAttachment.objects.count()}
+            "attachments": FollowUpAttachment.objects.count(),
+            "permissions": Permission.objects.count()}
 
-Queue.objects.filter(slug=SLUG).delete()  # a run killed half-way left it behind
+# A run killed half-way (or an older version of this script) may have left these behind.
+for old in Queue.objects.filter(slug=SLUG):
+    old.delete()
+Permission.objects.filter(codename=CODENAME).delete()
 before = counts()
 other_mail_queues = Queue.objects.filter(email_box_type__isnull=False,
                                          allow_email_submission=True).count()
@@ -834,7 +841,9 @@ try:
     out["followups"] = FollowUp.objects.filter(ticket__queue=q).count()
     out["attachments"] = FollowUpAttachment.objects.filter(followup__ticket__queue=q).count()
 finally:
-    Queue.objects.filter(pk=q.pk).delete()  # with its tickets, follow-ups and attachments
+    # The instance's delete(): its tickets, follow-ups, attachments and its permission.
+    Queue.objects.get(pk=q.pk).delete()
+    Permission.objects.filter(codename=CODENAME).delete()
     shutil.rmtree(media, ignore_errors=True)
 out["before"], out["after"] = before, counts()
 out["unchanged"] = out["before"] == out["after"]
