@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from erpcare.accounts.models import User
 from erpcare.channels.models import DeliveryState
 from erpcare.channels.permissions import can_manage_channels as _can_manage_channels
+from erpcare.channels.reasons import reason_label
 
 register = template.Library()
 
@@ -47,3 +48,9 @@ def state_badge(state: str) -> str:
 @register.filter
 def priority_labels(values: list[int] | None) -> str:
     return ", ".join(f"P{v}" for v in values or [])
+
+
+@register.filter
+def intake_reason(code: str) -> str:
+    """``{{ message.reason|intake_reason }}``: the words for a held/ignored/failed reason."""
+    return reason_label(code or "")

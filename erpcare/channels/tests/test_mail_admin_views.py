@@ -304,6 +304,17 @@ def test_the_incoming_list_filters_by_state_and_mailbox(cast):
     assert len(ids("?state=bogus&mailbox=x")) == 3
 
 
+def test_reasons_are_shown_in_words_in_the_reader_s_language(cast):
+    message = make_message(make_mailbox(), IntakeState.HELD, reason="unverified_staff")
+    client = signed_in(cast.mona)
+    listing = client.get(BASE + "/messages/?state=held").content.decode()
+    assert "possibly forged" in listing
+    cast.mona.language = "zh-hans"
+    cast.mona.save()
+    detail = signed_in(cast.mona).get(BASE + f"/messages/{message.pk}/").content.decode()
+    assert "可能是伪造的" in detail, detail[:200]
+
+
 def test_the_detail_shows_decoded_headers_text_error_and_ticket_link(cast):
     from erpcare.tickets.services import create_ticket
 

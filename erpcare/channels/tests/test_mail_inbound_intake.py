@@ -279,14 +279,42 @@ def test_a_colleague_of_the_requester_may_reply(cast: Cast, mailbox: Mailbox) ->
 
 def test_staff_replying_by_mail_write_a_public_comment(cast: Cast, mailbox: Mailbox) -> None:
     ticket = ticket_for(cast)
+    # Staff answer a notification we sent them: its Message-ID is on record for the ticket.
+    MessageReference.objects.create(
+        message_id="<erpcare.d41.k7Qx2@erpcare.example>",
+        ticket=ticket,
+        direction=MessageReference.Direction.OUT,
+        created_at=clock.now(),
+    )
     raw = eml("reply_gmail_en.eml", TICKET=ticket.number).replace(
         b"alice@acme.example", b"lina@erpcare.example"
+    )
+    raw = raw.replace(
+        b"Subject:", b"In-Reply-To: <erpcare.d41.k7Qx2@erpcare.example>\r\nSubject:", 1
     )
     reply = import_eml(raw, mailbox=mailbox)
     assert reply.comment is not None
     assert reply.comment.author == cast.lina
     ticket.refresh_from_db()
     assert ticket.first_response_at is not None
+
+
+def test_a_staff_address_in_from_alone_does_not_reach_the_customer(
+    cast: Cast, mailbox: Mailbox
+) -> None:
+    ticket = ticket_for(cast)
+    forged = eml("reply_gmail_en.eml", TICKET=ticket.number).replace(
+        b"alice@acme.example", b"lina@erpcare.example"
+    )
+    # Subject token only, and then a made-up Message-ID we never sent: both held.
+    held = import_eml(forged, mailbox=mailbox)
+    assert (held.state, held.reason) == (IntakeState.HELD, "unverified_staff")
+    guessed = forged.replace(
+        b"Subject:", b"In-Reply-To: <erpcare.d1.guess@erpcare.example>\r\nSubject:", 1
+    ).replace(b"Message-ID: <", b"Message-ID: <x", 1)
+    held_again = import_eml(guessed, mailbox=mailbox)
+    assert (held_again.state, held_again.reason) == (IntakeState.HELD, "unverified_staff")
+    assert not Comment.objects.filter(ticket=ticket, author=cast.lina).exists()
 
 
 # ---------------------------------------------------------------------------

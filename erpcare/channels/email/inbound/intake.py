@@ -59,6 +59,7 @@ SENDER_NOT_ALLOWED = "sender_not_allowed"
 DUPLICATE = "duplicate"
 TOO_LARGE = "too_large"
 PARSE_ERROR = "parse_error"
+UNVERIFIED_STAFF = "unverified_staff"
 
 _PREFIXES = "|".join(sorted({re.escape(p) for p in NUMBER_PREFIX.values()}))
 _SUBJECT_TOKEN = re.compile(rf"\[\s*((?:{_PREFIXES})-\d{{4}}-\d{{4,}})\s*\]")
@@ -294,6 +295,15 @@ def _is_participant(user: User, ticket: Ticket) -> bool:
     return False
 
 
+def _answers_our_mail(parsed: ParsedMessage, ticket: Ticket) -> bool:
+    ids = parsed.thread_ids
+    return bool(ids) and (
+        MessageReference.objects.filter(
+            message_id__in=ids, ticket=ticket, direction=MessageReference.Direction.OUT
+        ).exists()
+    )
+
+
 def _reply(
     parsed: ParsedMessage,
     ticket: Ticket,
@@ -307,6 +317,11 @@ def _reply(
             return _Outcome(IntakeState.HELD, NOT_A_PARTICIPANT, ticket=ticket)
     if not _is_participant(sender, ticket):
         return _Outcome(IntakeState.HELD, NOT_A_PARTICIPANT, ticket=ticket)
+    if sender.is_support_staff and not _answers_our_mail(parsed, ticket):
+        # A From header is trivially forged, and a forged staff reply would reach the
+        # customer as the support team's word. Staff reply by answering a mail we sent
+        # them about this ticket: its random Message-ID is the proof.
+        return _Outcome(IntakeState.HELD, UNVERIFIED_STAFF, ticket=ticket)
     if ticket.status == Status.CLOSED:
         return _follow_up(parsed, ticket, sender, mailbox)
     body = trim_reply(parsed.body) or _("(No text)")
