@@ -14,6 +14,7 @@ urlpatterns = [
     path("desk/channels/", include("erpcare.channels.urls_outbound")),
     path("desk/kb/", include("erpcare.kb.urls.desk")),
     path("portal/kb/", include("erpcare.kb.urls.portal")),
+    path("portal/notifications/", include("erpcare.channels.urls_portal")),
     path("desk/", include("erpcare.tickets.urls.desk")),
     path("portal/", include("erpcare.tickets.urls.portal")),
     path("api/v1/", api.urls),
