@@ -25,5 +25,5 @@ class CustomerPreferenceForm(forms.Form):
         label=_("Do not e-mail me when"),
         choices=customer_event_choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
