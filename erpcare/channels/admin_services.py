@@ -3,17 +3,17 @@ deliveries, and the overview's counts.
 
 Every function takes the actor first, checks the role before anything else, validates
 (raising ``ActionError`` with a translated message; nothing changes then), writes its rows
-and an audit entry in one transaction. Sending, retrying and connection tests belong to
-the delivery runner and the transports; they are reached through ``call_optional`` so the
-admin pages keep working (with a clear message) while a part is not installed.
+and an audit entry in one transaction. Sending, retrying and cancelling belong to the
+delivery runner (``channels.delivery``), reprocessing a chat message to the chat intake
+(``channels.chat.intake``) and personal preferences to ``channels.preferences``; the
+functions here check the role and call them.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,6 +26,10 @@ from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import Team, User
 from erpcare.audit.services import record
+from erpcare.channels import delivery as runner
+from erpcare.channels import preferences
+from erpcare.channels.chat import intake as chat_intake
+from erpcare.channels.http import check_url
 from erpcare.channels.models import (
     ChatIntake,
     ChatMessage,
@@ -37,11 +41,13 @@ from erpcare.channels.models import (
     InboundEmail,
     IntakeState,
     Mailbox,
+    NotificationPreference,
     NotificationRule,
     PersonalChannel,
     RecipientRole,
 )
 from erpcare.channels.permissions import can_allow_private_network, require_channel_admin
+from erpcare.channels.transports import transport_for
 from erpcare.core import clock
 from erpcare.core.crypto import mask
 from erpcare.core.errors import ActionError, NotAllowed
@@ -51,39 +57,6 @@ PRIORITIES = (0, 1, 2, 3)
 REDACTED = "••••••••"
 # Keys whose values are credentials wherever they appear in a rendered payload.
 SECRET_KEYS = {"url", "secret", "password", "authorization", "token", "access_token", "key"}
-
-
-# ---------------------------------------------------------------------------
-# Other parts' functions, reached late
-# ---------------------------------------------------------------------------
-
-
-class PartMissing(ActionError):
-    """A function of another part of the channels app is not installed (yet)."""
-
-
-def optional(dotted: str) -> Callable[..., Any]:
-    """The function at ``module.name``, or ``PartMissing`` with a message for the admin."""
-    module_name, _dot, name = dotted.rpartition(".")
-    try:
-        function = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
-        raise PartMissing(
-            _("This function is not available in this installation yet (%(name)s).")
-            % {"name": dotted}
-        ) from None
-    return function
-
-
-def call_optional(dotted: str, *args: Any, **kwargs: Any) -> Any:
-    """Call another part's function; a missing transport (LookupError) is an ActionError."""
-    function = optional(dotted)
-    try:
-        return function(*args, **kwargs)
-    except LookupError as exc:
-        raise ActionError(
-            _("No transport can send this: %(reason)s") % {"reason": str(exc)}
-        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -174,16 +147,9 @@ def url_hint(url: str) -> str:
 
 
 def check_destination_url(url: str, *, allow_private: bool) -> None:
-    """The transports' SSRF guard (``channels.http.check_url``); a plain shape check while
-    that part is not installed, so a saved URL is at least an http(s) address."""
-    try:
-        check = optional("erpcare.channels.http.check_url")
-    except PartMissing:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ActionError(_("Enter an http:// or https:// address.")) from None
-        return
-    check(url, allow_private=allow_private)
+    """The transports' SSRF guard (``channels.http.check_url``): ActionError if the URL
+    may not be used."""
+    check_url(url, allow_private=allow_private)
 
 
 def _validate_filter(
@@ -306,10 +272,19 @@ def mask_secret(secret: str) -> str:
 
 
 def send_test(actor: User, destination: Destination) -> Delivery:
-    """A test message to the destination now, through the delivery runner."""
+    """A test message to the destination now, through the delivery runner.
+
+    A destination kind without a registered transport is refused here, before a test
+    delivery is written that no transport could ever send.
+    """
     require_channel_admin(actor)
-    delivery: Delivery = call_optional("erpcare.channels.delivery.send_test", actor, destination)
-    return delivery
+    try:
+        transport_for(destination.kind)
+    except LookupError as exc:
+        raise ActionError(
+            _("No transport can send this: %(reason)s") % {"reason": str(exc)}
+        ) from None
+    return runner.send_test(actor, destination)
 
 
 # ---------------------------------------------------------------------------
@@ -406,8 +381,7 @@ def rotate_chat_secret(actor: User, intake: ChatIntake) -> tuple[ChatIntake, str
 def reprocess_chat_message(actor: User, message: ChatMessage) -> ChatMessage:
     """A failed or held chat message, processed again (the chat intake part does it)."""
     require_channel_admin(actor)
-    result: ChatMessage = call_optional("erpcare.channels.chat.intake.reprocess", actor, message)
-    return result
+    return chat_intake.reprocess(actor, message)
 
 
 def set_chat_intake_active(actor: User, intake: ChatIntake, *, active: bool) -> ChatIntake:
@@ -558,14 +532,12 @@ CANCELLABLE_STATES = {DeliveryState.PENDING, DeliveryState.RETRY, DeliveryState.
 
 def retry_delivery(actor: User, delivery: Delivery) -> Delivery:
     require_channel_admin(actor)
-    result: Delivery = call_optional("erpcare.channels.delivery.retry_now", actor, delivery)
-    return result
+    return runner.retry_now(actor, delivery)
 
 
 def cancel_delivery(actor: User, delivery: Delivery) -> Delivery:
     require_channel_admin(actor)
-    result: Delivery = call_optional("erpcare.channels.delivery.cancel", actor, delivery)
-    return result
+    return runner.cancel(actor, delivery)
 
 
 def _redact(value: Any, secrets_: set[str]) -> Any:
@@ -614,8 +586,8 @@ def delivery_target(delivery: Delivery) -> str:
 # ---------------------------------------------------------------------------
 
 
-def save_my_preferences(user: User, **choices: Any) -> Any:
-    """A staff member's own choices, through the rules part's ``save_preferences``."""
+def save_my_preferences(user: User, **choices: Any) -> NotificationPreference:
+    """A staff member's own choices, through ``channels.preferences.save_preferences``."""
     if not user.is_staff:
         raise NotAllowed(_("Only staff members have notification preferences here."))
-    return call_optional("erpcare.channels.preferences.save_preferences", user, user, **choices)
+    return preferences.save_preferences(user, user, **choices)

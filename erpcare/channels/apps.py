@@ -1,17 +1,5 @@
-import importlib
-import logging
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
-
-logger = logging.getLogger("erpcare.channels")
-
-# Transport modules register themselves on import; each may not exist yet.
-TRANSPORT_MODULES = (
-    "erpcare.channels.email.outbound",
-    "erpcare.channels.robots",
-    "erpcare.channels.webhooks",
-)
 
 
 class ChannelsConfig(AppConfig):
@@ -20,16 +8,15 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Channels and notifications")
 
     def ready(self) -> None:
-        from erpcare.channels import events  # noqa: F401  (connects the ticket receiver)
+        # Imported here, not at the top: these modules use the models, which are not
+        # loaded yet when Django imports this AppConfig.
+        from erpcare.channels import (
+            events,  # noqa: F401  (connects the ticket receiver)
+            robots,  # noqa: F401  (the robot transports register themselves on import)
+            webhooks,  # noqa: F401  (registers the webhook transport)
+        )
+        from erpcare.channels.email import outbound  # noqa: F401  (registers e-mail)
         from erpcare.core import scheduler
-
-        for module in TRANSPORT_MODULES:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as error:
-                if error.name is None or not module.startswith(error.name):
-                    raise
-                logger.debug("transport module %s is not installed", module)
 
         scheduler.register("channels.pump", "* * * * *", "erpcare.channels.jobs.pump")
         scheduler.register("channels.fetch_mail", "* * * * *", "erpcare.channels.jobs.fetch_mail")

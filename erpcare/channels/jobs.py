@@ -7,6 +7,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
+from erpcare.channels import tasks
+from erpcare.channels.email.inbound.fetch import fetch_all
+from erpcare.channels.models import Delivery, DeliveryState, Event
 from erpcare.core import clock
 
 PURGE_BATCH = 5000
@@ -14,18 +17,12 @@ PURGE_BATCH = 5000
 
 def pump() -> dict[str, int]:
     """Safety net for missed wake-ups, retries and quiet hours that ended."""
-    from erpcare.channels.tasks import pump as run
-
-    return run()
+    return tasks.pump()
 
 
 def fetch_mail() -> dict[str, int]:
-    try:
-        from erpcare.channels.email.inbound.fetch import fetch_all
-    except ImportError:  # mail intake not installed yet
-        return {}
-    result: dict[str, int] = fetch_all()
-    return result
+    """Fetch every active mailbox (``channels.email.inbound.fetch.fetch_all``)."""
+    return fetch_all()
 
 
 def purge() -> dict[str, int]:
@@ -34,8 +31,6 @@ def purge() -> dict[str, int]:
     Attempts go with their delivery (cascade). Unsent deliveries are kept whatever
     their age: nothing that is still to be delivered is lost to housekeeping.
     """
-    from erpcare.channels.models import Delivery, DeliveryState, Event
-
     cutoff = clock.now() - timedelta(days=settings.ERPCARE_OUTBOX_RETENTION_DAYS)
     finished = [DeliveryState.SENT, DeliveryState.DEAD, DeliveryState.CANCELLED]
     unfinished = [s for s in DeliveryState.values if s not in finished]

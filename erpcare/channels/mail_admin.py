@@ -5,20 +5,19 @@ Every function takes the actor first and checks ``require_channel_admin`` before
 else. Secrets (IMAP/SMTP passwords) are write-only: an empty value on edit keeps the saved
 one, and the audit trail records that a secret changed, never the secret.
 
-The mail-in and mail-out functions belong to other modules; they are imported when called,
-so a page still renders (with a clear error on the button) where one is not installed.
+Connecting, fetching and intake belong to mail in (``channels.email.inbound``), sending
+and the wordings to mail out (``channels.email.outbound``, ``channels.email.templates``);
+the functions here check the role and call them.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from html import unescape
-from types import ModuleType
 from typing import Any
 
 import nh3
@@ -29,6 +28,9 @@ from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import Team, User
 from erpcare.audit.services import record
+from erpcare.channels.email import outbound, templates
+from erpcare.channels.email.defaults import WORDINGS
+from erpcare.channels.email.inbound import fetch, intake
 from erpcare.channels.models import (
     CustomerMailDomain,
     EmailTemplate,
@@ -43,46 +45,9 @@ from erpcare.core import clock
 from erpcare.core.errors import ActionError, NotAllowed
 from erpcare.customers.models import Organization
 
-# The wording keys the mail-out module knows; used only until it is installed.
-FALLBACK_TEMPLATE_KEYS = (
-    "ticket_created",
-    "ticket_created_staff",
-    "reply",
-    "note",
-    "assigned",
-    "status_changed",
-    "resolved",
-    "reopened",
-    "sla_warning",
-    "sla_breached",
-    "survey",
-    "digest",
-    "test",
-)
 MAX_FOLDERS = 20
 log = logging.getLogger(__name__)
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-def _optional_module(dotted: str) -> ModuleType:
-    try:
-        return importlib.import_module(dotted)
-    except ImportError as exc:
-        # Only the module itself missing means "not installed"; a broken import inside it
-        # is a bug and must surface.
-        if exc.name is not None and dotted.startswith(exc.name):
-            raise ActionError(
-                _("This function is not available in this installation yet.")
-            ) from exc
-        raise
-
-
-def _optional_function(dotted: str, name: str) -> Any:
-    module = _optional_module(dotted)
-    try:
-        return getattr(module, name)
-    except AttributeError:
-        raise ActionError(_("This function is not available in this installation yet.")) from None
 
 
 # ---------------------------------------------------------------------------
@@ -245,8 +210,7 @@ def mailboxes_with_counts() -> QuerySet[Mailbox]:
 def check_imap(actor: User, mailbox: Mailbox) -> str:
     """Sign in to the IMAP server and list the folders; the server's answer, or ActionError."""
     require_channel_admin(actor)
-    check = _optional_function("erpcare.channels.email.inbound.fetch", "imap_check")
-    return str(check(mailbox))
+    return fetch.imap_check(mailbox)
 
 
 def check_smtp(actor: User, mailbox: Mailbox | None, to: str) -> str:
@@ -254,17 +218,15 @@ def check_smtp(actor: User, mailbox: Mailbox | None, to: str) -> str:
     require_channel_admin(actor)
     if not to:
         raise ActionError(_("Your account has no e-mail address to send the test to."))
-    check = _optional_function("erpcare.channels.email.outbound", "smtp_check")
-    return str(check(mailbox, to))
+    return outbound.smtp_check(mailbox, to)
 
 
 def fetch_now(actor: User, mailbox: Mailbox) -> dict[str, int]:
     require_channel_admin(actor)
     if not mailbox.is_active:
         raise ActionError(_("The mailbox is deactivated; activate it to fetch mail."))
-    fetch = _optional_function("erpcare.channels.email.inbound.fetch", "fetch_mailbox")
     try:
-        counts = dict(fetch(mailbox))
+        counts = fetch.fetch_mailbox(mailbox)
     except ActionError:
         raise
     except Exception as exc:
@@ -307,9 +269,7 @@ def read_raw(actor: User, message: InboundEmail) -> bytes:
 
 def reprocess(actor: User, message: InboundEmail) -> InboundEmail:
     require_channel_admin(actor)
-    run = _optional_function("erpcare.channels.email.inbound.intake", "reprocess")
-    result: InboundEmail = run(actor, message)
-    return result
+    return intake.reprocess(actor, message)
 
 
 def release_held(
@@ -318,9 +278,7 @@ def release_held(
     require_channel_admin(actor)
     if message.state != IntakeState.HELD:
         raise ActionError(_("Only held messages can be released."))
-    run = _optional_function("erpcare.channels.email.inbound.intake", "release_held")
-    result: InboundEmail = run(actor, message, organization)
-    return result
+    return intake.release_held(actor, message, organization)
 
 
 # ---------------------------------------------------------------------------
@@ -390,20 +348,8 @@ def remove_domain(actor: User, domain: CustomerMailDomain) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _templates() -> ModuleType:
-    return _optional_module("erpcare.channels.email.templates")
-
-
 def template_keys() -> list[str]:
-    try:
-        module = _templates()
-    except ActionError:
-        return list(FALLBACK_TEMPLATE_KEYS)
-    for name in ("MESSAGE_KEYS", "TEMPLATE_KEYS", "KEYS"):
-        keys = getattr(module, name, None)
-        if keys:
-            return [str(key) for key in keys]
-    return list(FALLBACK_TEMPLATE_KEYS)
+    return list(templates.MESSAGE_KEYS)
 
 
 def template_languages() -> list[tuple[str, str]]:
@@ -412,36 +358,17 @@ def template_languages() -> list[tuple[str, str]]:
 
 def placeholders() -> list[str]:
     """The placeholders a template may use, like ``{ticket_number}``."""
-    try:
-        module = _templates()
-    except ActionError:
-        return []
-    names = getattr(module, "PLACEHOLDERS", None) or []
-    return [f"{{{name}}}" for name in names]
+    return [f"{{{name}}}" for name in templates.PLACEHOLDERS]
 
 
-def builtin_wording(key: str, language: str) -> tuple[str, str] | None:
-    """The built-in subject and body of a key in a language, or None if not known here."""
-    try:
-        defaults = _optional_module("erpcare.channels.email.defaults")
-    except ActionError:
-        return None
-    wordings = getattr(defaults, "WORDINGS", None) or {}
-    try:
-        subject, body = wordings[key][language]
-    except (KeyError, TypeError, ValueError):
-        return None
-    return str(subject), str(body)
+def builtin_wording(key: str, language: str) -> tuple[str, str]:
+    """The built-in subject and body of a key (one of ``template_keys``) in a language."""
+    return WORDINGS[key][language]
 
 
 def is_customer_wording(key: str) -> bool:
     """Whether ``key`` is written to customers (the preview fills it as a customer sees it)."""
-    try:
-        module = _templates()
-    except ActionError:
-        return not key.endswith("_staff") and key != "note"
-    pairs = getattr(module, "EVENT_KEYS", None) or {}
-    return key in {customer for customer, _staff in pairs.values() if customer}
+    return key in {customer for customer, _staff in templates.EVENT_KEYS.values() if customer}
 
 
 def _check_key(key: str, language: str) -> None:
@@ -456,8 +383,7 @@ def validate_template(subject: str, body: str) -> None:
         raise ActionError(_("A template needs a subject and a text."))
     if "\n" in subject or "\r" in subject:
         raise ActionError(_("The subject is one line."))
-    check = _optional_function("erpcare.channels.email.templates", "validate_template")
-    check(subject, body)
+    templates.validate_template(subject, body)
 
 
 def save_template(
@@ -568,7 +494,6 @@ def preview_template(actor: User, key: str, language: str, *, subject: str, body
     require_channel_admin(actor)
     _check_key(key, language)
     validate_template(subject, body)
-    render = _optional_function("erpcare.channels.email.templates", "render_email")
     result: Preview | None = None
     try:
         with transaction.atomic():
@@ -582,14 +507,14 @@ def preview_template(actor: User, key: str, language: str, *, subject: str, body
                     "updated_by": actor,
                 },
             )
-            rendered_subject, text, html = render(
+            rendered_subject, text, html = templates.render_email(
                 key,
                 language,
                 sample_snapshot(),
                 actor,
                 for_customer=is_customer_wording(key),
             )
-            result = Preview(str(rendered_subject), str(text), str(html))
+            result = Preview(rendered_subject, text, html)
             raise _Rollback
     except _Rollback:
         pass

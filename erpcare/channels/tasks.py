@@ -12,21 +12,17 @@ import logging
 from django.conf import settings
 from django_tasks import task
 
+from erpcare.channels import delivery
+from erpcare.channels.dispatch import dispatch_pending, release_held
+
 logger = logging.getLogger("erpcare.channels")
 
 
 def pump() -> dict[str, int]:
     """One round of the outbox: dispatch, deliver, release."""
-    from erpcare.channels.dispatch import dispatch_pending, release_held
-
     result: dict[str, int] = {"dispatched": dispatch_pending()}
-    try:
-        from erpcare.channels import delivery
-    except ImportError:  # the delivery runner is not installed yet
-        pass
-    else:
-        for key, value in delivery.deliver_due().items():
-            result[f"delivery_{key}"] = value
+    for key, value in delivery.deliver_due().items():
+        result[f"delivery_{key}"] = value
     result.update(release_held())
     return result
 

@@ -444,8 +444,8 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
     if override is not None:
         initial = {"subject": override.subject, "body": override.body}
     else:
-        builtin = mail_admin.builtin_wording(key, language)
-        initial = {"subject": builtin[0], "body": builtin[1]} if builtin else {}
+        subject, body = mail_admin.builtin_wording(key, language)
+        initial = {"subject": subject, "body": body}
     return _render_template_page(request, key, language, TemplateForm(initial=initial))
 
 

@@ -1,12 +1,11 @@
 """Channel helpers for templates: ``{% load channel_tags %}``, then
-``{% if user|can_manage_channels %}`` and ``{% url_or_empty "channels_mail:mailboxes" %}``."""
+``{% if user|can_manage_channels %}``, ``{{ state|state_badge }}`` and the like."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 
 from erpcare.accounts.models import User
 from erpcare.channels.models import DeliveryState
@@ -29,15 +28,6 @@ STATE_BADGES = {
 @register.filter
 def can_manage_channels(user: Any) -> bool:
     return isinstance(user, User) and user.is_authenticated and _can_manage_channels(user)
-
-
-@register.simple_tag
-def url_or_empty(name: str, *args: Any) -> str:
-    """A URL, or "" while the page it names is not installed (the nav leaves it out)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 @register.filter

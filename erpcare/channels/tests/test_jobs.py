@@ -40,6 +40,7 @@ def test_pump_dispatches_new_events(cast):
     result = pump()
     assert result["dispatched"] == 1
     assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+    assert "delivery_claimed" in result  # the delivery runner ran too
     assert "released" in result
 
 

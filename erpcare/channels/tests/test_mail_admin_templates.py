@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from erpcare.audit.models import AuditEntry
+from erpcare.channels import mail_admin
 from erpcare.channels.email.defaults import WORDINGS
 from erpcare.channels.models import EmailTemplate
 
@@ -42,6 +43,14 @@ def test_the_list_has_every_message_in_every_language_marked_built_in_or_edited(
         assert f'href="{BASE}/{key}/en/"' in html
         assert f'href="{BASE}/{key}/zh-hans/"' in html
     assert html.count('data-testid="template-edited"') == 1
+
+
+def test_every_message_has_a_built_in_wording_in_every_offered_language():
+    for key in mail_admin.template_keys():
+        for code, _label in mail_admin.template_languages():
+            subject, body = mail_admin.builtin_wording(key, code)
+            assert subject.strip(), (key, code)
+            assert body.strip(), (key, code)
 
 
 def test_the_edit_page_starts_from_the_built_in_wording_with_the_placeholders(cast):

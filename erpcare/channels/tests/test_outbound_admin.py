@@ -29,6 +29,7 @@ from erpcare.channels.models import (
     NotificationPreference,
     NotificationRule,
 )
+from erpcare.channels.transports import _registry
 from erpcare.core import clock
 from erpcare.core.errors import ActionError, NotAllowed
 
@@ -606,24 +607,33 @@ def test_the_delivery_page_hides_the_robot_url_and_secret_even_if_a_payload_hold
     assert 'data-testid="delivery-cancel"' not in html
 
 
+def test_a_test_send_to_a_kind_without_a_transport_is_refused_and_writes_nothing(cast, monkeypatch):
+    dest = destination(cast)
+    monkeypatch.delitem(_registry, "webhook")
+    response = signed_in(cast.adam).post(f"/desk/channels/robots/{dest.pk}/test")
+    assert response.status_code == 400
+    assert "No transport can send this" in response.content.decode()
+    assert not Delivery.objects.exists()
+    assert not Event.objects.filter(name=EventName.TEST).exists()
+    assert not AuditEntry.objects.filter(action="channels.destination.tested").exists()
+
+
 def test_retry_and_cancel_show_the_outcome_and_are_audited(cast):
     dest = destination(cast)
     dead = delivery(dest, state=DeliveryState.DEAD)
     waiting = delivery(dest, state=DeliveryState.PENDING)
     client = signed_in(cast.mona)
     response = client.post(f"/desk/channels/deliveries/{dead.pk}/retry", follow=True)
+    assert f"Delivery #{dead.pk} was sent again." in response.content.decode()
     dead.refresh_from_db()
-    try:
-        import erpcare.channels.delivery  # noqa: F401
-    except ImportError:
-        assert "not available" in response.content.decode()
-        assert dead.state == DeliveryState.DEAD
-        return
     assert dead.state == DeliveryState.PENDING
     assert dead.attempts == 0
-    client.post(f"/desk/channels/deliveries/{waiting.pk}/cancel")
+    response = client.post(f"/desk/channels/deliveries/{waiting.pk}/cancel", follow=True)
+    assert f"Delivery #{waiting.pk} was cancelled." in response.content.decode()
     waiting.refresh_from_db()
     assert waiting.state == DeliveryState.CANCELLED
+    audited = AuditEntry.objects.filter(actor=cast.mona).values_list("action", flat=True)
+    assert {"channels.delivery.retried", "channels.delivery.cancelled"} <= set(audited)
     # A finished delivery cannot be cancelled: a message, no change, no 500.
     response = client.post(f"/desk/channels/deliveries/{waiting.pk}/cancel", follow=True)
     assert response.status_code == 200
@@ -709,11 +719,12 @@ def test_a_failed_chat_message_can_be_processed_again_from_its_intake_page(cast)
     )
 
 
-def test_the_channels_nav_links_the_mail_pages_once_they_exist(cast):
+def test_the_channels_nav_and_overview_link_the_mail_pages(cast):
     html = signed_in(cast.mona).get("/desk/channels/").content.decode()
     for name in ("mailboxes", "messages", "domains", "templates"):
         assert f'data-testid="channels-nav-{name}"' in html
     assert 'href="/desk/channels/mail/mailboxes/"' in html
+    assert 'href="/desk/channels/mail/messages/"' in html
 
 
 def test_lists_cost_the_same_queries_for_one_row_and_for_many(cast):
