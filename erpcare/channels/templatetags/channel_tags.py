@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from erpcare.accounts.models import User
-from erpcare.channels.models import DeliveryState
+from erpcare.channels.models import DeliveryState, EventName, PersonalChannel, RecipientRole
 from erpcare.channels.permissions import can_manage_channels as _can_manage_channels
 from erpcare.channels.reasons import reason_label
 
@@ -44,3 +44,24 @@ def priority_labels(values: list[int] | None) -> str:
 def intake_reason(code: str) -> str:
     """``{{ message.reason|intake_reason }}``: the words for a held/ignored/failed reason."""
     return reason_label(code or "")
+
+
+def _labels(values: list[str] | None, choices: Any) -> list[str]:
+    known = dict(choices)
+    return [str(known.get(value, value)) for value in values or []]
+
+
+@register.filter
+def event_label(code: str) -> str:
+    """``{{ "ticket.created"|event_label }}``: the event's name in the reader's language."""
+    return _labels([code], EventName.choices)[0]
+
+
+@register.filter
+def role_labels(values: list[str] | None) -> str:
+    return ", ".join(_labels(values, RecipientRole.choices))
+
+
+@register.filter
+def channel_labels(values: list[str] | None) -> str:
+    return ", ".join(_labels(values, PersonalChannel.choices))

@@ -786,3 +786,20 @@ def test_every_page_renders_in_chinese(cast):
         response = client.get(url, headers={"Accept-Language": "zh-hans"})
         assert response.status_code == 200, url
         assert '<html lang="zh-hans">' in response.content.decode(), url
+
+
+def test_the_rule_list_names_events_recipients_and_channels_in_words(cast):
+    NotificationRule.objects.create(
+        name="SLA",
+        events=["sla.breached"],
+        recipient_roles=["team_leads"],
+        channels=["in_app", "email"],
+    )
+    html = signed_in(cast.mona).get("/desk/channels/rules/").content.decode()
+    assert "SLA breached" in html
+    assert "Leads of the ticket&#x27;s team" in html
+    assert "In the app, E-mail" in html
+    cast.mona.language = "zh-hans"
+    cast.mona.save()
+    html = signed_in(cast.mona).get("/desk/channels/rules/").content.decode()
+    assert "SLA 已违约" in html
