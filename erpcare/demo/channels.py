@@ -12,7 +12,15 @@ from importlib import import_module
 from django.apps import apps
 
 from erpcare.accounts.models import User
-from erpcare.channels.models import CustomerMailDomain, Destination, DestinationKind, Event
+from erpcare.channels.models import (
+    CustomerMailDomain,
+    Destination,
+    DestinationKind,
+    Event,
+    Mailbox,
+    MailSecurity,
+    UnknownSenderPolicy,
+)
 from erpcare.core import clock
 from erpcare.customers.models import Organization
 
@@ -44,6 +52,21 @@ def seed_channels(organizations: list[Organization]) -> dict[str, int]:
             "is_active": False,
             "events": ["ticket.created", "sla.breached", "incident.opened"],
             "priorities": [0, 1],
+            "created_at": now,
+        },
+    )
+    # Inactive: the demo has no mail server; an admin fills in a real one and activates it.
+    Mailbox.objects.get_or_create(
+        email="support@erpcare.demo",
+        defaults={
+            "name": "ERP support (demo, inactive)",
+            "is_active": False,
+            "imap_host": "imap.erpcare.demo",
+            "imap_port": 993,
+            "imap_security": MailSecurity.TLS,
+            "imap_username": "support@erpcare.demo",
+            "folders": ["INBOX"],
+            "unknown_sender_policy": UnknownSenderPolicy.CONTACT_IN_DOMAIN,
             "created_at": now,
         },
     )
