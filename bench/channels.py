@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Channels benchmark: e-mail intake throughput and notification fan-out (issue 5).
 
-    .venv/bin/python bench/channels.py            # PostgreSQL, 10,000 mails, 2,000 tickets
-    .venv/bin/python bench/channels.py --messages 1000 --fanout-tickets 200 --db both
-    .venv/bin/python bench/channels.py --skip-fanout --profile   # intake only, with a profile
+    ERPCARE_PEERS_DIR=/tmp/peers .venv/bin/python bench/channels.py  # PG, 10,000 mails, 500 tickets
+    .venv/bin/python bench/channels.py --messages 1000 --fanout-tickets 200 --db both --tag quick
+    .venv/bin/python bench/channels.py --skip-fanout --profile --tag profile   # intake, profiled
 
 Everything is measured in this one run and printed; the report also goes to
-bench/.work/channels-report.md, raw figures to bench/.work/channels-results.json.
+bench/.work/channels-report.md, raw figures to bench/.work/channels-results.json
+(``channels-<tag>-…`` with ``--tag``).
 
 1. **Intake**: N generated ``.eml`` messages of ERP support mail (70 % new tickets from 200
    known customer users of five organisations, 30 % replies by ``In-Reply-To`` to an
@@ -438,7 +439,7 @@ def child_intake(a: argparse.Namespace) -> dict:
 
     from erpcare.channels.models import InboundEmail, IntakeState, Mailbox, MailSecurity
     from erpcare.core import clock
-    from erpcare.tickets.models import Comment, Ticket
+    from erpcare.tickets.models import Attachment, Comment, Ticket
 
     migrate_s = migrate()
     say(f"[{a.label}] seeding 5 organisations, {5 * USERS_PER_ORG} customer users ...")
@@ -515,6 +516,7 @@ def child_intake(a: argparse.Namespace) -> dict:
         "failed_sample": [e[:300] for e in failed_sample],
         "tickets": Ticket.objects.count() - tickets_before,
         "comments": Comment.objects.count() - comments_before,
+        "attachments": Attachment.objects.count(),
         "linked_tickets": InboundEmail.objects.filter(
             ticket__isnull=False, comment__isnull=True
         ).count(),
@@ -1002,6 +1004,7 @@ def report(res: dict, a: argparse.Namespace) -> str:
             lambda r: f"{r['fetch_s']} / {r['after_s']} / {r['total_s']}")  # fmt: skip
         row("**messages/s**", lambda r: f"**{fmt(r['rate'])}**")
         row("tickets / comments made", lambda r: f"{r['tickets']:,} / {r['comments']:,}")
+        row("attachments kept", lambda r: f"{r.get('attachments', 0):,}")
         row("states", lambda r: ", ".join(f"{k} {v:,}" for k, v in sorted(r["states"].items())))
         row("ms per message p50 / p95 (processed_at gaps)",
             lambda r: f"{fmt(r['gap_p50_ms'])} / {fmt(r['gap_p95_ms'])}")  # fmt: skip
@@ -1116,17 +1119,18 @@ def driver(a: argparse.Namespace) -> None:
     res["calibration_ms"] = calib
     res["loadavg"].append(round(os.getloadavg()[0], 2))
     text = report(res, a)
-    (WORK / "channels-report.md").write_text(text)
-    (WORK / "channels-results.json").write_text(json.dumps(res, indent=1, default=str))
+    stem = "channels" + (f"-{a.tag}" if a.tag else "")
+    (WORK / f"{stem}-report.md").write_text(text)
+    (WORK / f"{stem}-results.json").write_text(json.dumps(res, indent=1, default=str))
     say("\n" + text)
-    say(f"(report: {WORK / 'channels-report.md'}, raw: {WORK / 'channels-results.json'})")
+    say(f"(report: {WORK / f'{stem}-report.md'}, raw: {WORK / f'{stem}-results.json'})")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=["sqlite", "pg", "both"], default="pg")
     ap.add_argument("--messages", type=int, default=10_000)
-    ap.add_argument("--fanout-tickets", type=int, default=2_000)
+    ap.add_argument("--fanout-tickets", type=int, default=500)
     ap.add_argument("--skip-intake", action="store_true")
     ap.add_argument("--skip-fanout", action="store_true")
     ap.add_argument("--skip-peer", action="store_true")
@@ -1136,6 +1140,9 @@ def main() -> None:
         "weeks of mail from 200 people arriving at once, which the guard would hold)",
     )  # fmt: skip
     ap.add_argument("--profile", action="store_true", help="cProfile the intake and delivery")
+    ap.add_argument(
+        "--tag", default="", help="report as channels-<tag>-report.md (keeps the main report)"
+    )
     ap.add_argument("--pg-port", type=int, default=54336)
     ap.add_argument("--pg-url", default="", help="an existing PostgreSQL database to use")
     ap.add_argument("--app-root", default=str(ROOT), help="checkout whose erpcare is measured")
