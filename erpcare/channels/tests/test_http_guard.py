@@ -161,3 +161,34 @@ def test_the_response_excerpt_is_at_most_2_kb(receiver):
     receiver.fail_first(1)
     result = http.post(receiver.url("/webhook/x"), b"x" * 10, {}, allow_private=True)
     assert len(result.response) <= 2048
+
+
+def test_request_lines_with_secret_urls_never_reach_the_log(receiver):
+    """A WeCom robot's key is in its URL's query string: httpx must not log the URL."""
+    import logging
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep(level=logging.DEBUG)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).addHandler(keep)
+    try:
+        result = http.post(
+            receiver.url("/cgi-bin/webhook/send?key=super-secret-key"),
+            b"{}",
+            {},
+            allow_private=True,
+        )
+    finally:
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).removeHandler(keep)
+    assert result.status_code is not None
+    assert not [r for r in records if "super-secret-key" in r.getMessage()]
