@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "erpcare.channels",
     "erpcare.search",
     "erpcare.kb",
+    "erpcare.monitoring",
 ]
 
 MIDDLEWARE = [

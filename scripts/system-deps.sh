@@ -2,7 +2,8 @@
 # Install the Debian packages a goal needs, only those that are missing.
 #   scripts/system-deps.sh run     python3 venv support, Node.js + npm
 #   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, CJK fonts, gettext,
-#                                  Dovecot (the IMAP server the mail tests read from)
+#                                  Dovecot (the IMAP server the mail tests read from),
+#                                  Prometheus Alertmanager (the alert source of the monitoring tests)
 set -euo pipefail
 goal=${1:-run}
 need=()
@@ -16,6 +17,7 @@ if [ "$goal" = test ]; then
   [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
   have_cmd msgfmt || need+=(gettext)
   [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+  [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then
