@@ -47,6 +47,8 @@ SECRET_KEY = _secret
 ALLOWED_HOSTS = env_list("ERPCARE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("ERPCARE_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("ERPCARE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# /metrics answers loopback scrapes, and others with "Authorization: Bearer <this>".
+ERPCARE_METRICS_TOKEN = env_secret("ERPCARE_METRICS_TOKEN") or ""
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -1,17 +1,20 @@
 from django.urls import include, path
 
 from erpcare.api import api
+from erpcare.core import metrics
 from erpcare.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health", core_views.health, name="health"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("erpcare.accounts.urls")),
     path("desk/sla/", include("erpcare.sla.urls")),
     path("desk/notifications/", include("erpcare.channels.urls")),
     path("desk/channels/mail/", include("erpcare.channels.urls_mail")),
     path("desk/channels/", include("erpcare.channels.urls_outbound")),
+    path("desk/monitoring/", include("erpcare.monitoring.urls")),
     path("desk/kb/", include("erpcare.kb.urls.desk")),
     path("portal/kb/", include("erpcare.kb.urls.portal")),
     path("portal/notifications/", include("erpcare.channels.urls_portal")),

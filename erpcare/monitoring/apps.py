@@ -6,3 +6,8 @@ class MonitoringConfig(AppConfig):
     name = "erpcare.monitoring"
     label = "monitoring"
     verbose_name = _("Monitoring")
+
+    def ready(self) -> None:
+        from erpcare.monitoring.health import register_metrics
+
+        register_metrics()
