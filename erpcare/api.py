@@ -85,6 +85,7 @@ def _register_routers() -> None:
     from erpcare.channels.api import router as channels_router
     from erpcare.customers.api import router as customers_router
     from erpcare.kb.api import router as kb_router
+    from erpcare.monitoring.api import router as monitoring_router
     from erpcare.search.api import router as search_router
     from erpcare.sla.api import router as sla_router
     from erpcare.tickets.api import router as tickets_router
@@ -96,6 +97,7 @@ def _register_routers() -> None:
     api.add_router("/kb", kb_router)
     api.add_router("/search", search_router)
     api.add_router("/intake", channels_router)
+    api.add_router("/alerts", monitoring_router)
 
 
 _register_routers()

@@ -8,6 +8,14 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules use the models.
+        from erpcare.monitoring import (
+            ingest,  # noqa: F401  (cache invalidation receivers)
+            sources,
+        )
         from erpcare.monitoring.health import register_metrics
 
         register_metrics()
+        # Every source registers itself now, so a parser that fails to import stops the
+        # start, not the first alert of its kind.
+        sources.load_all()
