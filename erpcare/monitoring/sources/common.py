@@ -94,15 +94,23 @@ def missing(field: str) -> PayloadError:
 
 
 def get_str(
-    obj: Mapping[str, Any], key: str, field: str, *, required: bool = False, default: str = ""
+    obj: Mapping[str, Any],
+    key: str,
+    field: str,
+    *,
+    required: bool = False,
+    default: str = "",
+    strict: bool = False,
 ) -> str:
-    """``obj[key]`` as text; numbers are accepted (senders template them either way)."""
+    """``obj[key]`` as text. Numbers are accepted (senders template them either way) unless
+    ``strict``: fields a specification defines as strings (versions, statuses, ids)."""
     value = obj.get(key)
     if value is None or value == "":
         if required:
             raise missing(field)
         return default
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    allowed = str if strict else str | int | float
+    if isinstance(value, bool) or not isinstance(value, allowed):
         raise PayloadError(
             _("“%(field)s” must be text, not %(type)s.")
             % {"field": field, "type": json_type(value)}

@@ -29,7 +29,7 @@ Extras = Callable[[Mapping[str, Any], str], dict[str, str]]
 def parse_webhook(body: bytes, *, version: str, extras: Extras | None = None) -> list[ParsedAlert]:
     """Parse Alertmanager's webhook shape, which Grafana's webhook also follows."""
     data = c.require_object(c.load_json(body), _("body"))
-    sent = c.get_str(data, "version", "version", required=True)
+    sent = c.get_str(data, "version", "version", required=True, strict=True)
     if sent != version:
         raise PayloadError(
             _("Unknown payload version “%(sent)s” (this source reads version “%(expected)s”).")
@@ -52,7 +52,7 @@ def _one(
     raw: Any, where: str, *, truncated: int, group_key: str, extras: Extras | None
 ) -> ParsedAlert:
     entry = c.require_object(raw, where)
-    status_text = c.get_str(entry, "status", f"{where}.status", required=True)
+    status_text = c.get_str(entry, "status", f"{where}.status", required=True, strict=True)
     status = _STATUSES.get(status_text)
     if status is None:
         raise PayloadError(

@@ -49,15 +49,15 @@ _STATUS_WORDS = {
 def parse_event(raw: Any, where: str) -> ParsedAlert:
     """One event; ``where`` prefixes field names in errors (``[2].`` in a batch, else empty)."""
     event = c.require_object(raw, where.rstrip(".") or _("body"))
-    version = c.get_str(event, "specversion", f"{where}specversion", required=True)
+    version = c.get_str(event, "specversion", f"{where}specversion", required=True, strict=True)
     if version != SPEC_VERSION:
         raise PayloadError(
             _("Unknown payload version “%(sent)s” (this source reads version “%(expected)s”).")
             % {"sent": version[:20], "expected": SPEC_VERSION}
         )
-    c.get_str(event, "id", f"{where}id", required=True)
-    source = c.get_str(event, "source", f"{where}source", required=True)
-    event_type = c.get_str(event, "type", f"{where}type", required=True)
+    c.get_str(event, "id", f"{where}id", required=True, strict=True)
+    source = c.get_str(event, "source", f"{where}source", required=True, strict=True)
+    event_type = c.get_str(event, "type", f"{where}type", required=True, strict=True)
     subject = c.get_str(event, "subject", f"{where}subject")
     data_raw = event.get("data")
     if isinstance(data_raw, str):

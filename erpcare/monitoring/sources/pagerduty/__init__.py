@@ -41,14 +41,14 @@ def derived_dedup_key(event: Mapping[str, Any]) -> str:
 def parse_event(raw: Any, where: str) -> ParsedAlert:
     """One event; ``where`` prefixes field names in errors (``[2].`` in a batch, else empty)."""
     event = c.require_object(raw, where.rstrip(".") or _("body"))
-    action = c.get_str(event, "event_action", f"{where}event_action", required=True)
+    action = c.get_str(event, "event_action", f"{where}event_action", required=True, strict=True)
     status = _ACTIONS.get(action)
     if status is None:
         raise PayloadError(
             _("“%(field)s” is “%(value)s”; expected trigger, acknowledge or resolve.")
             % {"field": f"{where}event_action", "value": action[:40]}
         )
-    dedup_key = c.get_str(event, "dedup_key", f"{where}dedup_key")
+    dedup_key = c.get_str(event, "dedup_key", f"{where}dedup_key", strict=True)
     if len(dedup_key) > MAX_DEDUP_KEY:
         raise PayloadError(
             _("“%(field)s” is longer than %(limit)d characters.")
