@@ -1,4 +1,5 @@
-"""``erpcare worker``: run background tasks and, if elected leader, fire periodic jobs."""
+"""``erpcare worker``: run background tasks, the pollers (queues that drain within a
+second, e.g. alerts) and, if elected leader, fire periodic jobs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from erpcare.core import pollers
 from erpcare.core.scheduler import Scheduler, default_worker_id
 
 
@@ -17,6 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-scheduler", action="store_true", help="only run tasks")
+        parser.add_argument("--no-pollers", action="store_true", help="do not run the pollers")
         parser.add_argument("--interval", type=float, default=1.0, help="task polling seconds")
         parser.add_argument("--batch", action="store_true", help="run queued tasks, then exit")
 
@@ -33,6 +36,9 @@ class Command(BaseCommand):
                 daemon=True,
             )
             thread.start()
+        poller_threads = []
+        if not options["no_pollers"] and not options["batch"]:
+            poller_threads = pollers.start_all(stop)
         try:
             worker_args = ["--queue-name", "*", "--interval", str(options["interval"])]
             worker_args += ["--worker-id", worker_id.replace(":", "-")[:64], "--no-reload"]
@@ -43,3 +49,5 @@ class Command(BaseCommand):
             stop.set()
             if thread is not None:
                 thread.join(timeout=5)
+            for poller_thread in poller_threads:
+                poller_thread.join(timeout=5)
