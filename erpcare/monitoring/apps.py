@@ -9,9 +9,11 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules use the models.
+        from erpcare.core import pollers
         from erpcare.monitoring import (
             ingest,  # noqa: F401  (cache invalidation receivers)
             sources,
+            worker,
         )
         from erpcare.monitoring.health import register_metrics
 
@@ -19,3 +21,5 @@ class MonitoringConfig(AppConfig):
         # Every source registers itself now, so a parser that fails to import stops the
         # start, not the first alert of its kind.
         sources.load_all()
+        # ``erpcare worker`` drains the stored payloads within a second of their 202.
+        pollers.register(worker.POLLER_NAME, worker.poll, idle_seconds=worker.IDLE_SECONDS)
