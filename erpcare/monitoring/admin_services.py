@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from croniter import croniter
@@ -48,6 +49,7 @@ from erpcare.monitoring.permissions import require_monitoring_admin
 from erpcare.monitoring.sources import ParsedAlert, PayloadError, source_for
 
 MAX_DRY_RUN_BYTES = 1_000_000
+SOURCES_DIR = Path(__file__).parent / "sources"
 MAX_FLAP_MINUTES = 7 * 24 * 60
 MAX_GROUP_LABELS = 20
 MAX_WINDOW_DAYS = 366
@@ -325,7 +327,8 @@ def grafana_snippet(integration: Integration, secret: str) -> str:
 
 
 def curl_example(integration: Integration, secret: str) -> str:
-    body = json.dumps(_example_body(integration.source), ensure_ascii=False)
+    # Single-quoted for the shell: a quote inside the JSON closes and reopens the string.
+    body = json.dumps(_example_body(integration.source), ensure_ascii=False).replace("'", "'\\''")
     url = endpoint_url(integration)
     if integration.auth_mode == AuthMode.HMAC:
         return (
@@ -346,20 +349,24 @@ def curl_example(integration: Integration, secret: str) -> str:
     )
 
 
-def _example_body(source: str) -> dict[str, Any]:
-    if source == SourceKind.PAGERDUTY:
-        return {
-            "routing_key": "erpcare",
-            "event_action": "trigger",
-            "dedup_key": "sap-prd-db-down",
-            "payload": {"summary": "SAP PRD database down", "severity": "critical",
-                        "source": "sap-prd-db01"},
-        }  # fmt: skip
-    if source == SourceKind.ZABBIX:
-        return {
-            "event_id": "1001", "event_value": "1", "severity": "High",
-            "host": "sap-prd-db01", "trigger_id": "2001", "name": "SAP PRD database down",
-        }  # fmt: skip
+EXAMPLE_FIXTURES = {
+    SourceKind.ALERTMANAGER: "firing.json",
+    SourceKind.GRAFANA: "firing.json",
+    SourceKind.ZABBIX: "problem.json",
+    SourceKind.PAGERDUTY: "trigger.json",
+    SourceKind.GENERIC: "firing.json",
+    SourceKind.CLOUDEVENTS: "firing.json",
+}
+
+
+def _example_body(source: str) -> Any:
+    """A recorded payload of this source (its own test fixture), so the example is one the
+    parser reads; a small Alertmanager alert if the fixture is missing."""
+    fixture = SOURCES_DIR / source / "fixtures" / EXAMPLE_FIXTURES.get(source, "firing.json")
+    try:
+        return json.loads(fixture.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "version": "4",

@@ -642,3 +642,31 @@ def test_the_panel_follows_the_tickets_scoping(cast: Cast) -> None:
         .status_code
         == 404
     )
+
+
+def test_the_zabbix_media_type_is_a_download_for_admins_only(cast: Cast) -> None:
+    url = reverse("monitoring:zabbix_media_type")
+    response = signed_in(cast.mona).get(url)
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content).decode()
+    assert "zabbix_export" in body or "media_types" in body
+    assert signed_in(cast.lina).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("source", [kind.value for kind in SourceKind])
+def test_the_curl_example_posts_a_body_its_source_reads(cast: Cast, source: str) -> None:
+    import shlex
+
+    from erpcare.monitoring import admin_services
+    from erpcare.monitoring.sources import source_for
+
+    mapping = {}
+    if source == "generic":
+        fixtures = admin_services.SOURCES_DIR / "generic" / "fixtures" / "mapping.json"
+        mapping = json.loads(fixtures.read_text(encoding="utf-8"))
+    integration = make_integration(cast, source=source, field_mapping=mapping)
+    words = shlex.split(admin_services.curl_example(integration, "s3cret"))
+    body = words[words.index("--data-binary") + 1]
+    assert source_for(source).parse(body.encode(), mapping=mapping)
+    assert "Authorization: Bearer s3cret" in words
