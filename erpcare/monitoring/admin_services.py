@@ -349,7 +349,7 @@ def curl_example(integration: Integration, secret: str) -> str:
     )
 
 
-EXAMPLE_FIXTURES = {
+EXAMPLE_FIXTURES: dict[str, str] = {
     SourceKind.ALERTMANAGER: "firing.json",
     SourceKind.GRAFANA: "firing.json",
     SourceKind.ZABBIX: "problem.json",
