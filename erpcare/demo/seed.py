@@ -29,6 +29,7 @@ from erpcare.customers.models import Contact, Contract, ErpInstance, Organizatio
 from erpcare.demo import DEMO_PASSWORD, data
 from erpcare.demo.channels import seed_channels
 from erpcare.demo.kb import seed_knowledge_base
+from erpcare.demo.monitoring import seed_monitoring
 from erpcare.demo.plan import (
     AUTO_CLOSE_DAYS,
     DEFAULT_TICKETS,
@@ -104,6 +105,7 @@ def seed_demo(
         world.replay(plan, progress)
         seed_knowledge_base(plan, {slot: t.pk for slot, t in world.tickets.items()}, progress)
         seed_channels(list(world.orgs.values()))
+        seed_monitoring(list(world.orgs.values()))
     return SeedResult(True, len(plan.tickets), timer.perf_counter() - started)
 
 
