@@ -334,3 +334,23 @@ def test_the_monitoring_account_writes_the_incident(cast: Cast) -> None:
     created = TicketEvent.objects.get(ticket=incidents()[0], kind="created")
     assert created.actor is not None
     assert created.actor.email == MONITORING_EMAIL
+
+
+@pytest.mark.django_db
+def test_an_acknowledgement_at_the_source_marks_the_alert_and_notes_the_incident(
+    cast: Cast,
+) -> None:
+    from pathlib import Path
+
+    fixtures = Path(__file__).parents[1] / "sources" / "pagerduty" / "fixtures"
+    integ = integration(cast, source="pagerduty")
+    store_raw(integ, (fixtures / "trigger.json").read_text())
+    run()
+    store_raw(integ, (fixtures / "acknowledge.json").read_text(), at=T0 + timedelta(minutes=1))
+    stats = run(T0 + timedelta(minutes=1))
+    assert stats["acknowledged"] == 1
+    alert = Alert.objects.get()
+    assert alert.status == "acknowledged"
+    assert alert.count == 2
+    (ticket,) = incidents()
+    assert any("Acknowledged at the source" in note for note in notes(ticket))
