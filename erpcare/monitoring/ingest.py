@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from erpcare.core import clock
 from erpcare.core.errors import ActionError
 from erpcare.monitoring.models import AlertPayload, AuthMode, Integration, PayloadState
+from erpcare.monitoring.sources import PayloadError, source_for
 
 # 1 MB, as the issue says; explicit so that raising ERPCARE_MAX_REQUEST_BYTES for other
 # endpoints does not raise it for alerts.
@@ -62,6 +63,7 @@ class _Entry:
     auth_mode: str
     secret: str
     is_active: bool
+    mapping: Mapping[str, Any]  # the generic source's field mapping
     expires_at: float  # time.monotonic()
 
 
@@ -99,7 +101,7 @@ def _lookup(key: str) -> _Entry | None:
     # must work at once.
     row = (
         Integration.objects.filter(key=key)
-        .only("id", "source", "auth_mode", "secret", "is_active")
+        .only("id", "source", "auth_mode", "secret", "is_active", "field_mapping")
         .first()
     )
     if row is None:
@@ -112,6 +114,7 @@ def _lookup(key: str) -> _Entry | None:
         auth_mode=row.auth_mode,
         secret=row.secret,
         is_active=row.is_active,
+        mapping=dict(row.field_mapping or {}),
         expires_at=now + _cache_seconds(),
     )
     with _lock:
@@ -205,13 +208,28 @@ def _check_json(body: bytes) -> str:
     return text
 
 
+def _check_readable(entry: _Entry, body: bytes) -> None:
+    """Refused(400) with the parser's reason when the source cannot read the body.
+
+    The parser is pure and fast (no database), so a malformed payload is refused while
+    the sender is still listening, instead of failing later in the worker unseen. The
+    worker parses again; a body that passes here can still fail there only if the
+    integration's mapping changed in between (then it is kept as failed, for replay).
+    """
+    try:
+        source_for(entry.source).parse(body, mapping=entry.mapping)
+    except PayloadError as exc:
+        raise Refused(400, str(exc)) from None
+
+
 def receive(
     integration_key: str, source: str, body: bytes, headers: Mapping[str, str]
 ) -> AlertPayload:
     """Authenticate and store one request body; raise ``Refused`` when it must be refused.
 
     404: unknown key, inactive integration or another source; 413: over 1 MB; 401: wrong
-    or missing secret; 400: empty or not JSON. Two identical bodies (Alertmanager HA) are
+    or missing secret; 400: empty, not JSON, or not readable as this source's payload
+    (the parser's reason). Two identical bodies (Alertmanager HA) are
     both stored; the pipeline dedupes them.
     """
     entry = _lookup(integration_key)
@@ -224,6 +242,7 @@ def receive(
         _note_refusal(entry, reason)
         raise Refused(401, reason)
     text = _check_json(body)
+    _check_readable(entry, body)
     now = clock.now()
     payload = AlertPayload.objects.create(
         integration_id=entry.id,

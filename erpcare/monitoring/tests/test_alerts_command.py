@@ -111,9 +111,12 @@ def test_did_work_reads_the_payload_count():
 
 @pytest.mark.django_db
 def test_replay_of_failed_payloads_after_the_mapping_is_fixed():
-    integration = make_integration(field_mapping={"identity": "missing.path"})
+    # Accepted under a good mapping; an admin then breaks the mapping before the worker
+    # gets to them (the endpoint refuses unreadable bodies, so this is how they fail).
+    integration = make_integration()
     first = post(event("job-1"))
     second = post(event("job-2"))
+    Integration.objects.filter(pk=integration.pk).update(field_mapping={"identity": "missing.path"})
     run("process")
     assert set(AlertPayload.objects.values_list("state", flat=True)) == {PayloadState.FAILED}
     assert not Alert.objects.exists()
@@ -132,9 +135,10 @@ def test_replay_of_failed_payloads_after_the_mapping_is_fixed():
 
 @pytest.mark.django_db
 def test_replay_of_one_payload_by_id_leaves_the_others():
-    integration = make_integration(field_mapping={"identity": "missing.path"})
+    integration = make_integration()
     chosen = post(event("job-1"))
     other = post(event("job-2"))
+    Integration.objects.filter(pk=integration.pk).update(field_mapping={"identity": "missing.path"})
     run("process")
     integration.field_mapping = MAPPING
     integration.save()

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,6 +70,19 @@ def bearer() -> Integration:
 @pytest.fixture
 def signed() -> Integration:
     return integration(name="Zabbix", source="zabbix", key="k-zabbix", auth_mode=AuthMode.HMAC)
+
+
+SOURCES = Path(ingest.__file__).resolve().parent / "sources"
+
+
+def fixture(kind: str, name: str) -> bytes:
+    return (SOURCES / kind / "fixtures" / name).read_bytes()
+
+
+def padded(size: int) -> bytes:
+    """FIRING with a padded annotation, exactly ``size`` bytes long."""
+    empty = raw({**FIRING, "commonAnnotations": {"pad": ""}})
+    return raw({**FIRING, "commonAnnotations": {"pad": "x" * (size - len(empty))}})
 
 
 def raw(body: Any) -> bytes:
@@ -135,7 +149,7 @@ def test_a_bearer_request_is_stored_raw_and_answered_202(bearer, spec):
 
 
 def test_an_hmac_signed_request_is_accepted(signed, spec):
-    body = b'{"event_id": "4711", "event_value": "1", "host": "erp-db-01"}'
+    body = fixture("zabbix", "problem.json")
     response = post(body, source="zabbix", key="k-zabbix", token=None, headers=sign(body))
     assert response.status_code == 202, response.content
     assert documented(spec, response)["accepted"] is True
@@ -144,7 +158,11 @@ def test_an_hmac_signed_request_is_accepted(signed, spec):
 
 def test_the_body_is_stored_byte_exact_chinese_text_included(bearer):
     # Odd spacing, key order and non-ASCII as the sender wrote them: nothing re-encodes.
-    body = '{"version":"4",  "alerts":[{"labels":{"模块":"总账"},"fingerprint":"f"}],"x":1.50}\n'
+    body = (
+        '{"version":"4",  "status":"firing", "alerts":[{"status":"firing", '
+        '"labels":{"alertname":"GL","模块":"总账"},"fingerprint":"f",'
+        '"startsAt":"2026-11-20T08:00:00Z"}],"x":1.50}\n'
+    )
     response = post(body.encode("utf-8"))
     assert response.status_code == 202
     stored = AlertPayload.objects.get()
@@ -165,15 +183,25 @@ def test_a_replayed_duplicate_is_stored_twice(bearer):
 
 def test_a_body_of_exactly_1_mb_is_accepted(bearer, settings):
     settings.ERPCARE_MAX_REQUEST_BYTES = 2_000_000
-    filler = "x" * (ingest.MAX_BODY_BYTES - len(raw({"pad": ""})))
-    body = raw({"pad": filler})
+    body = padded(ingest.MAX_BODY_BYTES)
     assert len(body) == ingest.MAX_BODY_BYTES
     assert post(body).status_code == 202
 
 
-def test_batches_and_any_json_value_are_stored_for_the_parser_to_judge(bearer):
-    # CloudEvents batches are arrays; whether a value is a valid payload is the parser's call.
-    assert post([{"specversion": "1.0"}, {"specversion": "1.0"}]).status_code == 202
+def test_a_payload_the_source_cannot_read_gets_400_with_the_parser_s_reason(bearer, spec):
+    broken = {**FIRING, "alerts": [{**FIRING["alerts"][0], "status": 7}]}
+    response = post(broken)
+    assert response.status_code == 400
+    assert "status" in documented(spec, response)["detail"]
+    wrong_version = post({**FIRING, "version": "3"})
+    assert wrong_version.status_code == 400
+    assert not AlertPayload.objects.exists()
+
+
+def test_a_cloudevents_batch_is_accepted_as_one_payload(db):
+    integration(source="cloudevents", key="k-ce")
+    response = post(fixture("cloudevents", "batch.json"), source="cloudevents", key="k-ce")
+    assert response.status_code == 202, response.content
     assert AlertPayload.objects.count() == 1
 
 
@@ -237,8 +265,7 @@ def test_unknown_inactive_and_wrong_source_look_the_same(bearer, spec):
 def test_1_mb_plus_one_byte_gets_413(bearer, spec, settings):
     # Even where the site-wide limit is higher, alerts keep their own 1 MB.
     settings.ERPCARE_MAX_REQUEST_BYTES = 5_000_000
-    filler = "x" * (ingest.MAX_BODY_BYTES - len(raw({"pad": ""})) + 1)
-    body = raw({"pad": filler})
+    body = padded(ingest.MAX_BODY_BYTES + 1)
     assert len(body) == ingest.MAX_BODY_BYTES + 1
     response = post(body)
     assert response.status_code == 413
@@ -311,7 +338,7 @@ def test_the_cache_can_be_cleared(bearer, settings):
     assert post().status_code == 202
     ingest.clear_cache()
     assert post().status_code == 404
-    assert post(source="grafana").status_code == 202
+    assert post(fixture("grafana", "firing.json"), source="grafana").status_code == 202
 
 
 def test_an_integration_created_after_a_probe_of_its_key_works_at_once():
