@@ -49,6 +49,8 @@ CSRF_TRUSTED_ORIGINS = env_list("ERPCARE_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("ERPCARE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # /metrics answers loopback scrapes, and others with "Authorization: Bearer <this>".
 ERPCARE_METRICS_TOKEN = env_secret("ERPCARE_METRICS_TOKEN") or ""
+# How long a web process trusts an alert integration it has looked up (key, secret, state).
+ERPCARE_ALERT_KEY_CACHE_SECONDS = env_int("ERPCARE_ALERT_KEY_CACHE_SECONDS", 5, minimum=0)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
