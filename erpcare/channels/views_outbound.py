@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -43,25 +41,19 @@ from erpcare.channels.models import (
 )
 from erpcare.channels.permissions import can_allow_private_network, can_manage_channels
 from erpcare.core.errors import ActionError
-from erpcare.tickets.views.common import current_user, page_number, paginate, staff_view
+from erpcare.tickets.views.common import (
+    current_user,
+    no_store,
+    page_number,
+    paginate,
+    staff_view,
+    view_for,
+)
 
 View = Callable[..., HttpResponseBase]
 
 
-def channel_admin_view(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not can_manage_channels(current_user(request)):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    return response
+channel_admin_view = view_for(can_manage_channels)
 
 
 # ---------------------------------------------------------------------------
@@ -117,7 +109,7 @@ def _render_destination(
         context["secret_hint"] = svc.mask_secret(destination.secret)
     if test is not None:
         context["test_attempts"] = list(test.attempt_log.order_by("-id")[:1])
-    return _no_store(
+    return no_store(
         render(request, "channels/outbound/destination_form.html", context, status=status)
     )
 
@@ -223,7 +215,7 @@ def _secret_page(request: HttpRequest, intake: ChatIntake, secret: str) -> HttpR
         "endpoint": svc.chat_endpoint(intake),
         "curl": svc.chat_curl_example(intake, secret),
     }
-    return _no_store(render(request, "channels/outbound/chat_secret.html", context))
+    return no_store(render(request, "channels/outbound/chat_secret.html", context))
 
 
 @channel_admin_view
@@ -493,7 +485,7 @@ def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
         "can_retry": delivery.state in svc.RETRYABLE_STATES,
         "can_cancel": delivery.state in svc.CANCELLABLE_STATES,
     }
-    return _no_store(render(request, "channels/outbound/delivery.html", context))
+    return no_store(render(request, "channels/outbound/delivery.html", context))
 
 
 @channel_admin_view

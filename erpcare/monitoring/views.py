@@ -11,12 +11,10 @@ the one response that made it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -50,9 +48,11 @@ from erpcare.monitoring.permissions import can_manage_monitoring
 from erpcare.tickets.views.common import (
     current_user,
     fetch_ticket,
+    no_store,
     page_number,
     paginate,
     staff_view,
+    view_for,
 )
 
 View = Callable[..., HttpResponseBase]
@@ -60,20 +60,7 @@ ZABBIX_MEDIA_TYPE = Path(__file__).parent / "sources" / "zabbix" / "media_type.y
 PANEL_LIMIT = 200
 
 
-def monitoring_admin_view(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not can_manage_monitoring(current_user(request)):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    return response
+monitoring_admin_view = view_for(can_manage_monitoring)
 
 
 # ---------------------------------------------------------------------------
@@ -100,7 +87,7 @@ def _secret_page(request: HttpRequest, integration: Integration, secret: str) ->
         "is_zabbix": integration.source == SourceKind.ZABBIX,
         "bearer": integration.auth_mode == "bearer",
     }
-    return _no_store(render(request, "monitoring/integration_secret.html", context))
+    return no_store(render(request, "monitoring/integration_secret.html", context))
 
 
 def _integration_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +168,7 @@ def integration_edit(request: HttpRequest, integration_id: int) -> HttpResponse:
         "secret_hint": mask(integration.secret),
         "payloads": payloads,
     }
-    return _no_store(render(request, "monitoring/integration.html", context, status=status))
+    return no_store(render(request, "monitoring/integration.html", context, status=status))
 
 
 @monitoring_admin_view
@@ -215,7 +202,7 @@ def payload_detail(request: HttpRequest, integration_id: int, payload_id: int) -
         pk=payload_id,
         integration_id=integration_id,
     )
-    return _no_store(render(request, "monitoring/payload.html", {"payload": payload}))
+    return no_store(render(request, "monitoring/payload.html", {"payload": payload}))
 
 
 @monitoring_admin_view

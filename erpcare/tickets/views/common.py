@@ -38,18 +38,31 @@ def current_user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def staff_view(view: View) -> View:
-    """Desk views: staff and auditors only; a customer gets 404 (the desk does not
-    exist for them)."""
+def view_for(allowed: Callable[[User], bool]) -> Callable[[View], View]:
+    """Pages only the signed-in people ``allowed`` accepts may see; anyone else gets 404,
+    so the page's existence is not given away (settings pages, admin pages)."""
 
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not current_user(request).is_staff:
-            raise Http404
-        return view(request, *args, **kwargs)
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not allowed(current_user(request)):
+                raise Http404
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+# Desk views: staff and auditors only; a customer gets 404 (the desk does not exist for them).
+staff_view = view_for(lambda user: user.is_staff)
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    """Keep a page out of every cache: it shows a secret once, or data that must not linger."""
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def fetch_ticket(request: HttpRequest, number: str) -> Ticket:
