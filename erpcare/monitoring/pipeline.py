@@ -29,14 +29,14 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import User
 from erpcare.core import clock
 from erpcare.core.errors import ActionError
 from erpcare.monitoring import incidents
-from erpcare.monitoring.correlation import Correlator, lock_group
+from erpcare.monitoring.correlation import Correlator, Group, lock_group
 from erpcare.monitoring.maintenance import Windows
 from erpcare.monitoring.models import (
     Alert,
@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = timedelta(minutes=5)
 PAYLOADS_PER_TRANSACTION = 50
+BULK_INSERT_SIZE = 1000
 MAX_ROUNDS = 10_000
 # Why an alert has no incident, kept in its annotations for the UI (values are codes).
 REASON_KEY = "erpcare_reason"
@@ -93,11 +94,12 @@ def process_payload(payload_id: int) -> AlertPayload:
     """Process one payload now, whatever its state (replay). Returns it updated."""
     stats: Counter[str] = Counter()
     with transaction.atomic():
-        payload = (
-            AlertPayload.objects.select_for_update(of=("self",))
-            .select_related("integration")
-            .get(pk=payload_id)
+        found = _with_integrations(
+            AlertPayload.objects.select_for_update(of=("self",)).filter(pk=payload_id)
         )
+        if not found:
+            raise AlertPayload.DoesNotExist(f"no alert payload {payload_id}")
+        payload = found[0]
         _Round([payload], stats).run()
     payload.refresh_from_db()
     return payload
@@ -106,9 +108,8 @@ def process_payload(payload_id: int) -> AlertPayload:
 def _claim(size: int) -> list[AlertPayload]:
     """Lock the oldest unprocessed payloads for this transaction."""
     if connection.vendor == "postgresql":
-        return list(
+        return _with_integrations(
             AlertPayload.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("integration")
             .filter(state=PayloadState.RECEIVED)
             .order_by("id")[:size]
         )
@@ -122,9 +123,21 @@ def _claim(size: int) -> list[AlertPayload]:
             [PayloadState.PROCESSING, PayloadState.RECEIVED, size],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    return list(
-        AlertPayload.objects.select_related("integration").filter(pk__in=ids).order_by("id")
+    return _with_integrations(AlertPayload.objects.filter(pk__in=ids).order_by("id"))
+
+
+def _with_integrations(payloads: QuerySet[AlertPayload]) -> list[AlertPayload]:
+    """The payloads, each pointing at ONE shared instance of its integration (with what
+    routing reads), loaded in one query: no query per payload, no secret decrypted."""
+    rows = list(payloads)
+    integrations = (
+        Integration.objects.select_related("organization", "erp_instance__organization", "team")
+        .defer("secret")
+        .in_bulk({p.integration_id for p in rows})
     )
+    for payload in rows:
+        payload.integration = integrations[payload.integration_id]
+    return rows
 
 
 def _one_by_one(size: int, stats: Counter[str]) -> int:
@@ -170,12 +183,18 @@ class _Round:
         self._actor: User | None = None
         self.open: dict[tuple[int, str], Alert] = {}
         self.recently_resolved: dict[tuple[int, str], Alert] = {}
+        # Existing alerts seen again (by id): written at the end with one statement.
         self.dirty: dict[int, Alert] = {}
         self.count_delta: Counter[int] = Counter()
+        # Existing alerts whose status changed (resolved, acknowledged).
+        self.changed: dict[int, Alert] = {}
+        # Alerts first seen in this round, inserted together at the end.
+        self.new_alerts: list[Alert] = []
+        # Group key -> its open incident, looked up once per round under the group's lock.
+        self.group_incidents: dict[str, int | None] = {}
         self.transitions: list[AlertTransition] = []
         self.notes: dict[int, list[str]] = defaultdict(list)
         self.resolved: dict[int, list[Alert]] = defaultdict(list)
-        self.created_groups: dict[str, int] = {}
 
     # Lazily built: a round of repeats needs no rules, windows or service account.
     @property
@@ -281,6 +300,7 @@ class _Round:
             | Q(resolved_at__gte=self.now - timedelta(minutes=longest))
         )
         for alert in rows.order_by("id"):
+            alert.integration = integrations[alert.integration_id]
             key = (alert.integration_id, alert.identity)
             if alert.status == AlertStatus.RESOLVED:
                 self.recently_resolved[key] = alert
@@ -311,7 +331,7 @@ class _Round:
             AlertTransition(
                 alert=alert,
                 at=self.now,
-                old_status=alert.status if alert.pk else "",
+                old_status=alert.status,
                 new_status=new,
                 note=note[:200],
                 payload=payload,
@@ -322,6 +342,9 @@ class _Round:
     def _touch(self, alert: Alert, payload: AlertPayload) -> None:
         alert.last_seen_at = self.now
         alert.last_payload_id = payload.pk
+        if alert.pk is None:  # first seen in this round: inserted with its count
+            alert.count += 1
+            return
         self.count_delta[alert.pk] += 1
         self.dirty[alert.pk] = alert
 
@@ -331,6 +354,7 @@ class _Round:
             self._transition(alert, AlertStatus.RESOLVED, payload)
             alert.resolved_at = self.now
             alert.ends_at = parsed.ends_at or self.now
+            self._changed(alert)
             key = (alert.integration_id, alert.identity)
             self.open.pop(key, None)
             self.recently_resolved[key] = alert
@@ -339,6 +363,7 @@ class _Round:
             self.stats["resolved"] += 1
         elif parsed.status == AlertStatus.ACKNOWLEDGED and alert.status == AlertStatus.FIRING:
             self._transition(alert, AlertStatus.ACKNOWLEDGED, payload)
+            self._changed(alert)
             if alert.incident_id is not None:
                 self.notes[alert.incident_id].append(
                     _("Acknowledged at the source: %(alert)s")
@@ -348,9 +373,25 @@ class _Round:
         else:
             self.stats["repeats"] += 1
 
+    def _changed(self, alert: Alert) -> None:
+        if alert.pk is not None:
+            self.changed[alert.pk] = alert
+
     def _reopen(self, alert: Alert, payload: AlertPayload, parsed: ParsedAlert) -> None:
         """Firing again within the flap window: the same alert and incident come back."""
         key = (alert.integration_id, alert.identity)
+        if alert.pk is None:
+            # First seen, resolved and firing again within this round: still the one new
+            # alert (its incident's resolution is not written: it fires).
+            self._transition(alert, AlertStatus.FIRING, payload, note=_("Firing again (flapping)"))
+            alert.reopen_count += 1
+            alert.resolved_at = None
+            alert.ends_at = None
+            self._touch(alert, payload)
+            self.recently_resolved.pop(key, None)
+            self.open[key] = alert
+            self.stats["reopened"] += 1
+            return
         old_status = alert.status
         alert.status = AlertStatus.FIRING
         alert.reopen_count += 1
@@ -439,108 +480,172 @@ class _Round:
         if route.organization is None:
             # Kept, visible, but no incident: nobody knows whose it is yet.
             alert.annotations[REASON_KEY] = NO_CUSTOMER
-            self._insert(alert, payload, parsed)
+            self._stage(alert, payload)
             self.stats["unrouted"] += 1
             return
         alert.suppressed_by = self.windows.find(alert.organization_id, alert.erp_instance_id)
         if alert.suppressed_by is not None:
             alert.group_key = self.correlator.group_for(alert).key
-            if self._insert(alert, payload, parsed):
-                self.stats["suppressed"] += 1
+            self._stage(alert, payload)
+            self.stats["suppressed"] += 1
             return
-        self._attach(alert, route, payload=payload, parsed=parsed)
+        self._attach(alert, route, payload=payload)
 
-    def _attach(
-        self,
-        alert: Alert,
-        route: Route,
-        *,
-        payload: AlertPayload | None = None,
-        parsed: ParsedAlert | None = None,
-    ) -> None:
-        """Join the alert's group incident or open one; inserts the alert when it is new
-        (``payload`` and ``parsed`` given)."""
+    def _incident_of(self, group: Group) -> int | None:
+        """The group's open incident; the first time a round asks, it takes the group's
+        lock (held to the end of the transaction) so two workers never open two."""
+        if group.incident_id is not None:
+            return group.incident_id
+        if group.key not in self.group_incidents:
+            lock_group(group.key)
+            self.group_incidents[group.key] = self.correlator.open_incident_of(group)
+        return self.group_incidents[group.key]
+
+    def _attach(self, alert: Alert, route: Route, *, payload: AlertPayload | None = None) -> None:
+        """Join the alert's group incident or open one. A new alert (``payload`` given) is
+        staged for the round's insert; an existing one is saved now."""
         group = self.correlator.group_for(alert)
         alert.group_key = group.key
-        lock_group(group.key)
-        incident_id = self.created_groups.get(group.key) or self.correlator.open_incident_of(group)
-        alert.incident_id = incident_id
-        if payload is not None and parsed is not None:
-            if not self._insert(alert, payload, parsed):
+        incident_id = self._incident_of(group)
+        if incident_id is None:
+            try:
+                ticket = incidents.open_incident(self.actor, alert, route)
+            except ActionError as error:
+                alert.annotations[REASON_KEY] = f"{INCIDENT_REFUSED}: {error.message}"[:500]
+                self.stats["incidents_refused"] += 1
+                if payload is not None:
+                    self._stage(alert, payload)
+                else:
+                    alert.save(update_fields=["group_key", "annotations"])
                 return
+            alert.incident_id = ticket.pk
+            self.group_incidents[group.key] = ticket.pk
+            self.stats["incidents"] += 1
         else:
-            alert.save(update_fields=["group_key", "incident"])
-        if incident_id is not None:
+            alert.incident_id = incident_id
             self.notes[incident_id].append(
                 _("Alert joined: %(alert)s") % {"alert": incidents.alert_line(alert)}
             )
-            self.correlator.remember(alert)
-            return
-        try:
-            ticket = incidents.open_incident(self.actor, alert, route)
-        except ActionError as error:
-            alert.annotations[REASON_KEY] = f"{INCIDENT_REFUSED}: {error.message}"[:500]
-            alert.save(update_fields=["annotations"])
-            self.stats["incidents_refused"] += 1
-            return
-        alert.incident = ticket
-        alert.save(update_fields=["incident"])
-        self.created_groups[group.key] = ticket.pk
+        if payload is not None:
+            self._stage(alert, payload)
+        else:
+            alert.save(update_fields=["group_key", "incident"])
         self.correlator.remember(alert)
-        self.stats["incidents"] += 1
 
-    def _insert(self, alert: Alert, payload: AlertPayload, parsed: ParsedAlert) -> bool:
-        """Insert a new alert; False when another worker's copy of it won (then this
-        firing was applied to that one as a repeat)."""
-        key = (alert.integration_id, alert.identity)
-        try:
-            with transaction.atomic():
-                alert.save(force_insert=True)
-        except IntegrityError:
-            current = Alert.objects.exclude(status=AlertStatus.RESOLVED).filter(
-                integration_id=alert.integration_id, identity=alert.identity
-            )
-            existing = current.first()
-            if existing is None:
-                raise
-            self.open[key] = existing
-            self._update(existing, payload, parsed)
-            return False
-        self.open[key] = alert
+    def _stage(self, alert: Alert, payload: AlertPayload) -> None:
+        """A new alert, inserted with the others at the end of the round (``_insert_new``);
+        until then its repeats in this round are counted on it."""
+        self.open[(alert.integration_id, alert.identity)] = alert
+        self.new_alerts.append(alert)
         self.transitions.append(
             AlertTransition(
                 alert=alert, at=self.now, old_status="", new_status=alert.status, payload=payload
             )
         )
         self.stats["new"] += 1
-        return True
 
     # -- writing it down --------------------------------------------------------------
 
-    def _flush(self) -> None:
-        if self.dirty:
-            alerts = list(self.dirty.values())
-            for alert in alerts:
-                alert.count = F("count") + self.count_delta[alert.pk]
-            Alert.objects.bulk_update(
-                alerts,
-                [
-                    "status",
-                    "last_seen_at",
-                    "count",
-                    "reopen_count",
-                    "resolved_at",
-                    "ends_at",
-                    "last_payload",
-                ],
-                batch_size=1000,
+    def _insert_new(self) -> None:
+        """Insert the round's new alerts in one statement. If another worker inserted one
+        of the same identities meanwhile (the partial unique index refuses the batch),
+        insert them one by one and count each refused one as a repeat of the other's."""
+        if not self.new_alerts:
+            return
+        try:
+            with transaction.atomic():
+                Alert.objects.bulk_create(self.new_alerts, batch_size=BULK_INSERT_SIZE)
+            return
+        except IntegrityError:
+            log.info("alert pipeline: a concurrent worker inserted some of these alerts")
+        for alert in self.new_alerts:
+            alert.pk = None
+            alert._state.adding = True
+        lost: set[int] = set()
+        for alert in self.new_alerts:
+            try:
+                with transaction.atomic():
+                    alert.save(force_insert=True)
+            except IntegrityError:
+                existing = (
+                    Alert.objects.exclude(status=AlertStatus.RESOLVED)
+                    .filter(integration_id=alert.integration_id, identity=alert.identity)
+                    .first()
+                )
+                if existing is None:
+                    raise
+                lost.add(id(alert))
+                self._merge_into(existing, alert)
+        if lost:
+            self.new_alerts = [a for a in self.new_alerts if id(a) not in lost]
+            self.transitions = [t for t in self.transitions if id(t.alert) not in lost]
+
+    def _merge_into(self, existing: Alert, lost: Alert) -> None:
+        """``lost`` was first seen here but another worker's copy won: its firings are
+        repeats of ``existing`` (a resolution seen in this round stays with ``lost`` and is
+        dropped; the source sends it again)."""
+        existing.integration = lost.integration
+        existing.last_seen_at = self.now
+        existing.last_payload_id = lost.last_payload_id
+        self.count_delta[existing.pk] += lost.count
+        self.dirty[existing.pk] = existing
+        self.open[(existing.integration_id, existing.identity)] = existing
+        self.stats["new"] -= 1
+        self.stats["repeats"] += lost.count
+
+    def _write_repeats(self) -> None:
+        """Counters, last-seen times and last payloads of the alerts seen again."""
+        if not self.dirty:
+            return
+        rows = [(pk, self.count_delta[pk], a.last_payload_id) for pk, a in self.dirty.items()]
+        if connection.vendor == "postgresql":
+            # One statement for the whole round, however many alerts repeated.
+            table = connection.ops.quote_name(Alert._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} AS a SET count = a.count + v.delta, "  # noqa: S608
+                    "last_seen_at = %s, last_payload_id = v.payload "
+                    "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) "
+                    "AS v(id, delta, payload) WHERE a.id = v.id",
+                    [self.now, *map(list, zip(*rows, strict=True))],
+                )
+            return
+        by_change: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+        for pk, delta, payload_id in rows:
+            by_change[(delta, payload_id)].append(pk)
+        for (delta, payload_id), ids in by_change.items():
+            for start in range(0, len(ids), 500):
+                Alert.objects.filter(pk__in=ids[start : start + 500]).update(
+                    count=F("count") + delta, last_seen_at=self.now, last_payload_id=payload_id
+                )
+
+    def _write_payloads(self) -> None:
+        """Each payload's outcome: one UPDATE per distinct outcome, usually one or two."""
+        by_outcome: dict[tuple[str, str, int, datetime | None], list[int]] = defaultdict(list)
+        for p in self.payloads:
+            by_outcome[(p.state, p.error, p.alerts_count, p.processed_at)].append(p.pk)
+        for (state, error, alerts_count, processed_at), ids in by_outcome.items():
+            AlertPayload.objects.filter(pk__in=ids).update(
+                state=state,
+                error=error,
+                alerts_count=alerts_count,
+                processed_at=processed_at,
+                attempts=F("attempts") + 1,
             )
+
+    def _flush(self) -> None:
+        self._insert_new()
+        if self.changed:
+            Alert.objects.bulk_update(
+                list(self.changed.values()),
+                ["status", "resolved_at", "ends_at"],
+                batch_size=500,
+            )
+        self._write_repeats()
         if self.transitions:
-            AlertTransition.objects.bulk_create(self.transitions, batch_size=1000)
+            AlertTransition.objects.bulk_create(self.transitions, batch_size=BULK_INSERT_SIZE)
         self._follow_up_incidents()
-        AlertPayload.objects.bulk_update(
-            self.payloads, ["state", "error", "attempts", "alerts_count", "processed_at"]
-        )
+        self._write_payloads()
         last = max(p.received_at for p in self.payloads)
         Integration.objects.filter(pk__in={p.integration_id for p in self.payloads}).filter(
             Q(last_received_at__isnull=True) | Q(last_received_at__lt=last)

@@ -3,7 +3,7 @@
 ``erpcare worker`` runs ``poll`` in a poller thread (``core.pollers``, registered in
 ``MonitoringConfig.ready``): a batch of up to ``BATCH`` payloads per call, again at once
 while there is work, every ``IDLE_SECONDS`` when the queue is empty — so an alert is
-processed well within a second of its 202. ``erpcare alerts process`` drains once and
+processed well within a second of its 202 (``poll`` says when to come back at once). ``erpcare alerts process`` drains once and
 ``erpcare alerts replay`` puts chosen payloads back through the pipeline.
 """
 
@@ -17,6 +17,9 @@ from erpcare.monitoring.models import AlertPayload
 POLLER_NAME = "monitoring.alerts"
 BATCH = 500
 IDLE_SECONDS = 0.2
+# A round with at least this much work is followed by the next at once (see ``poll``).
+BUSY_PAYLOADS = 50
+BUSY_ALERTS = 1000
 # ``drain``'s bound: 10,000 rounds of 500 is five million payloads, far beyond a backlog
 # one command should take on.
 MAX_ROUNDS = 10_000
@@ -36,8 +39,15 @@ def process_batch(limit: int = BATCH) -> dict[str, int]:
 
 
 def poll() -> bool:
-    """One poller round: True when it processed something (the poller calls again)."""
-    return did_work(process_batch())
+    """One poller round: True when it took a large batch (the poller calls again at once).
+
+    After a small batch the poller waits ``IDLE_SECONDS`` like on an empty queue, so that
+    under a stream of single-alert posts the next round takes many payloads at once:
+    each round has a fixed cost (claim, outcome writes, commit), and paying it per
+    payload would spend the CPU the web workers answer with. The wait stays well under
+    a second; a backlog is drained without pausing."""
+    counts = process_batch()
+    return counts.get("payloads", 0) >= BUSY_PAYLOADS or counts.get("alerts", 0) >= BUSY_ALERTS
 
 
 def drain(*, limit: int = BATCH, max_rounds: int = MAX_ROUNDS) -> dict[str, int]:

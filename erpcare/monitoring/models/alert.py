@@ -98,7 +98,7 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["integration", "identity", "-resolved_at"], name="alert_identity"),
             models.Index(fields=["incident", "status"], name="alert_incident"),
-            models.Index(fields=["group_key", "status"], name="alert_group"),
+            models.Index(fields=["group_key", "-last_seen_at"], name="alert_group_recent"),
             models.Index(fields=["status", "-last_seen_at"], name="alert_status"),
         ]
 

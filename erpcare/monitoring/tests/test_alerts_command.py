@@ -90,12 +90,19 @@ def test_drain_takes_batches_until_the_queue_is_empty():
 
 
 @pytest.mark.django_db
-def test_poll_reports_whether_it_found_work():
+def test_poll_asks_to_come_back_at_once_only_after_a_large_batch(monkeypatch):
     make_integration()
     post(event("job-1"))
-    assert worker.poll() is True
+    # One payload: processed, but the poller waits before the next round so that the
+    # next one takes many payloads at once.
     assert worker.poll() is False
     assert Alert.objects.get().identity
+    assert not AlertPayload.objects.filter(state=PayloadState.RECEIVED).exists()
+    monkeypatch.setattr(worker, "BUSY_PAYLOADS", 3)
+    for n in range(3):
+        post(event(f"job-batch-{n}"))
+    assert worker.poll() is True  # a backlog: drained without pausing
+    assert worker.poll() is False  # empty
 
 
 def test_did_work_reads_the_payload_count():

@@ -354,3 +354,77 @@ def test_an_acknowledgement_at_the_source_marks_the_alert_and_notes_the_incident
     assert alert.count == 2
     (ticket,) = incidents()
     assert any("Acknowledged at the source" in note for note in notes(ticket))
+
+
+@pytest.mark.django_db
+def test_new_alerts_take_a_fixed_number_of_queries(cast: Cast) -> None:
+    integ = integration(cast)
+
+    def new_round(first: int, n: int, at: datetime) -> int:
+        # One group (same customer, instance and alertname): one incident, one lock,
+        # one insert for all of them.
+        store(integ, *[am_alert(f"fp{i}", instance="db01") for i in range(first, first + n)], at=at)
+        with CaptureQueriesContext(connection) as queries:
+            stats = run(at)
+        assert stats["new"] == n
+        return len(queries)
+
+    hundred = new_round(0, 100, T0)
+    three_hundred = new_round(100, 300, T0 + timedelta(minutes=1))
+    assert Alert.objects.count() == 400
+    assert len(incidents()) == 1
+    assert set(Alert.objects.values_list("incident", flat=True)) == {incidents()[0].pk}
+    assert AlertTransition.objects.filter(old_status="", new_status="firing").count() == 400
+    assert three_hundred <= hundred + 3
+
+
+@pytest.mark.django_db
+def test_an_alert_another_worker_inserted_meanwhile_becomes_a_repeat(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from erpcare.monitoring import pipeline
+
+    integ = integration(cast)
+    store(integ, am_alert("fp1", instance="db01"))
+    run()
+    (alert,) = Alert.objects.all()
+    # This round does not see the open alert (as if another worker inserted it after the
+    # round loaded the open alerts): its insert is refused by the unique index, and the
+    # firing counts on the other worker's alert instead.
+    monkeypatch.setattr(pipeline._Round, "_load_alerts", lambda self, items: None)
+    store(
+        integ,
+        am_alert("fp1", instance="db01"),
+        am_alert("fp2", instance="db02"),
+        at=T0 + timedelta(minutes=5),
+    )
+    stats = run(T0 + timedelta(minutes=5))
+    assert stats["new"] == 1
+    assert stats["repeats"] == 1
+    alert.refresh_from_db()
+    assert alert.count == 2
+    assert alert.last_seen_at == T0 + timedelta(minutes=5)
+    assert Alert.objects.count() == 2
+    assert Alert.objects.get(identity="fp2").incident is not None
+    assert AlertTransition.objects.filter(alert=alert).count() == 1
+
+
+@pytest.mark.django_db
+def test_firing_resolved_and_firing_again_in_one_round_is_one_firing_alert(cast: Cast) -> None:
+    integ = integration(cast)
+    store(integ, am_alert("fp1", instance="db01"))
+    store(integ, am_alert("fp1", instance="db01", status="resolved"))
+    store(integ, am_alert("fp1", instance="db01", labels_note="again"))
+    stats = run()
+    assert stats["new"] == 1
+    assert stats["reopened"] == 1
+    alert = Alert.objects.get()
+    assert alert.status == "firing"
+    assert alert.resolved_at is None
+    assert alert.reopen_count == 1
+    assert alert.count == 3  # every message counts, the resolution too
+    (ticket,) = incidents()
+    assert ticket.status not in (Status.RESOLVED, Status.CLOSED)
+    assert list(
+        AlertTransition.objects.filter(alert=alert).order_by("id").values_list("new_status")
+    ) == [("firing",), ("resolved",), ("firing",)]
