@@ -2,8 +2,8 @@
 
 ``erpcare worker`` runs ``poll`` in a poller thread (``core.pollers``, registered in
 ``MonitoringConfig.ready``): a batch of up to ``BATCH`` payloads per call, again at once
-while there is work, every ``IDLE_SECONDS`` when the queue is empty — so an alert is
-processed well within a second of its 202 (``poll`` says when to come back at once). ``erpcare alerts process`` drains once and
+while there is a backlog, otherwise every ``IDLE_SECONDS`` (see ``poll``) — so an alert
+is processed well within a second of its 202. ``erpcare alerts process`` drains once and
 ``erpcare alerts replay`` puts chosen payloads back through the pipeline.
 """
 
