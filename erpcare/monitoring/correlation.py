@@ -93,7 +93,7 @@ class Correlator:
 
     def remember(self, alert: Alert) -> None:
         """A new alert with an incident may be a parent for the alerts after it."""
-        if alert.erp_instance_id is None or alert.incident_id is None:
+        if not self.topology_rules or alert.erp_instance_id is None or alert.incident_id is None:
             return
         self._parents_on(alert.erp_instance_id).insert(
             0, ({"alertname": alert.name, **alert.labels}, alert.incident_id, alert.group_key)

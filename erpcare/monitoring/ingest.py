@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -222,6 +223,33 @@ def _check_readable(entry: _Entry, body: bytes) -> None:
         raise Refused(400, str(exc)) from None
 
 
+_STORED = ("integration", "received_at", "body", "content_type", "sha256", "state")
+_DEFAULTED = ("error", "attempts", "alerts_count")
+
+
+def _insert(payload: AlertPayload) -> None:
+    """INSERT one new payload and set its id: the statement ``objects.create`` would
+    send, without its per-call SQL compilation — half the CPU of storing a post."""
+    meta = AlertPayload._meta
+    wanted = (*_STORED, *_DEFAULTED)
+    fields = sorted(
+        (f for f in meta.concrete_fields if f.name in wanted), key=lambda f: wanted.index(f.name)
+    )
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    values = [f.get_db_prep_save(f.pre_save(payload, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names from the model
+            f"RETURNING {quote(str(meta.pk.column))}",
+            values,
+        )
+        payload.pk = cursor.fetchone()[0]
+    payload._state.adding = False
+    payload._state.db = connection.alias
+
+
 def receive(
     integration_key: str, source: str, body: bytes, headers: Mapping[str, str]
 ) -> AlertPayload:
@@ -244,7 +272,7 @@ def receive(
     text = _check_json(body)
     _check_readable(entry, body)
     now = clock.now()
-    payload = AlertPayload.objects.create(
+    payload = AlertPayload(
         integration_id=entry.id,
         received_at=now,
         body=text,
@@ -252,6 +280,7 @@ def receive(
         sha256=hashlib.sha256(body).hexdigest(),
         state=PayloadState.RECEIVED,
     )
+    _insert(payload)
     if not _throttled(_last_received_write, entry.id, LAST_RECEIVED_EVERY_SECONDS):
         Integration.objects.filter(pk=entry.id).update(last_received_at=now)
     return payload

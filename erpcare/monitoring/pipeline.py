@@ -9,14 +9,16 @@ ONE transaction (a crash rolls the claim back and the payloads are processed aga
    FAILED;
 3. the open (and recently resolved) alerts of every identity involved are loaded in one
    query; repeats, acknowledgements and resolutions are applied in memory and written
-   with one bulk update; new alerts are routed, checked against maintenance windows,
-   correlated and inserted one by one (the partial unique index
-   ``alert_one_open_per_identity`` turns a concurrent worker's insert of the same alert
-   into an update), and incidents are opened only for new groups, under a per-group
-   lock;
-4. incidents hear about it once per round: one internal note per incident, a resolution
-   when all its alerts resolved (``on_resolve == "resolve"``), a reopen when an alert
-   fires again within the integration's flap window.
+   at the end (repeats with one UPDATE); new alerts are routed, checked against
+   maintenance windows, correlated (each group's open incident looked up once per round,
+   under a per-group lock, and opened only for new groups) and inserted together in one
+   statement (when the partial unique index ``alert_one_open_per_identity`` refuses it
+   because a concurrent worker inserted one of them, one by one, and the refused one
+   counts as a repeat of the other worker's alert);
+4. incidents hear about it once per round: one internal note per incident (alerts that
+   only joined are noted at most once per ``JOIN_NOTE_INTERVAL``), a resolution when all
+   its alerts resolved (``on_resolve == "resolve"``), a reopen when an alert fires again
+   within the integration's flap window.
 
 If a claimed set fails for an unexpected reason, its payloads are processed one by one,
 so one bad payload is marked FAILED without holding back the others.
@@ -29,8 +31,9 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from erpcare.accounts.models import User
 from erpcare.core import clock
@@ -50,12 +53,13 @@ from erpcare.monitoring.models import (
 )
 from erpcare.monitoring.routing import Route, Router
 from erpcare.monitoring.sources import ParsedAlert, PayloadError, source_for
-from erpcare.tickets.models import OPEN_STATUSES, Status, Ticket
+from erpcare.tickets.models import OPEN_STATUSES, Comment, Status, Ticket
 
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = timedelta(minutes=5)
-PAYLOADS_PER_TRANSACTION = 50
+JOIN_NOTE_INTERVAL = timedelta(minutes=1)
+PAYLOADS_PER_TRANSACTION = 200
 BULK_INSERT_SIZE = 1000
 MAX_ROUNDS = 10_000
 # Why an alert has no incident, kept in its annotations for the UI (values are codes).
@@ -194,6 +198,8 @@ class _Round:
         self.group_incidents: dict[str, int | None] = {}
         self.transitions: list[AlertTransition] = []
         self.notes: dict[int, list[str]] = defaultdict(list)
+        # incident id -> the alerts that joined it in this round (see JOIN_NOTE_INTERVAL)
+        self.joined: dict[int, list[Alert]] = defaultdict(list)
         self.resolved: dict[int, list[Alert]] = defaultdict(list)
 
     # Lazily built: a round of repeats needs no rules, windows or service account.
@@ -523,9 +529,7 @@ class _Round:
             self.stats["incidents"] += 1
         else:
             alert.incident_id = incident_id
-            self.notes[incident_id].append(
-                _("Alert joined: %(alert)s") % {"alert": incidents.alert_line(alert)}
-            )
+            self.joined[incident_id].append(alert)
         if payload is not None:
             self._stage(alert, payload)
         else:
@@ -651,8 +655,55 @@ class _Round:
             Q(last_received_at__isnull=True) | Q(last_received_at__lt=last)
         ).update(last_received_at=last)
 
+    def _join_lines(self) -> dict[int, list[str]]:
+        """The "Alert joined" lines of each incident that gets them in this round.
+
+        An incident hears about joining alerts at most once per ``JOIN_NOTE_INTERVAL``
+        (each note notifies its team: a storm must not become a note every second); the
+        note then also counts the alerts that joined since the previous one without a
+        line. The Alerts panel on the incident lists every one of them at once."""
+        if not self.joined:
+            return {}
+        last_notes = dict(
+            Comment.objects.filter(ticket_id__in=self.joined, author=self.actor, is_internal=True)
+            .values("ticket_id")
+            .annotate(last=Max("created_at"))
+            .values_list("ticket_id", "last")
+        )
+        out: dict[int, list[str]] = {}
+        for incident_id, joined in self.joined.items():
+            alerts = [a for a in joined if a.pk is not None]  # not those merged away
+            if not alerts:
+                continue
+            last = last_notes.get(incident_id)
+            other_news = incident_id in self.notes or incident_id in self.resolved
+            if last is not None and self.now - last < JOIN_NOTE_INTERVAL and not other_news:
+                self.stats["join_notes_deferred"] += 1
+                continue
+            lines = [
+                _("Alert joined: %(alert)s") % {"alert": incidents.alert_line(a)} for a in alerts
+            ]
+            if last is not None:
+                earlier = (
+                    Alert.objects.filter(incident_id=incident_id, first_seen_at__gt=last)
+                    .exclude(pk__in=[a.pk for a in alerts if a.pk is not None])
+                    .count()
+                )
+                if earlier:
+                    lines.append(
+                        ngettext(
+                            "%(n)d more alert joined since the previous note.",
+                            "%(n)d more alerts joined since the previous note.",
+                            earlier,
+                        )
+                        % {"n": earlier}
+                    )
+            out[incident_id] = lines
+        return out
+
     def _follow_up_incidents(self) -> None:
-        ids = set(self.notes) | set(self.resolved)
+        join_lines = self._join_lines()
+        ids = set(self.notes) | set(self.resolved) | set(join_lines)
         if not ids:
             return
         tickets = Ticket.objects.in_bulk(ids)
@@ -666,7 +717,7 @@ class _Round:
             ticket = tickets.get(incident_id)
             if ticket is None:
                 continue
-            lines = list(self.notes.get(incident_id, []))
+            lines = [*join_lines.get(incident_id, []), *self.notes.get(incident_id, [])]
             resolved = self.resolved.get(incident_id, [])
             resolved_lines = [
                 _("Resolved at the source: %(alert)s") % {"alert": incidents.alert_line(a)}

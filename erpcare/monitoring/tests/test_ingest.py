@@ -399,3 +399,20 @@ def test_the_operation_is_documented_without_user_auth(spec):
     assert operation["responses"]["202"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/AcceptedOut"
     }
+
+
+def test_the_hand_written_insert_covers_every_column(bearer):
+    # ``ingest._insert`` names its columns; a new AlertPayload field must be added there.
+    names = {f.name for f in AlertPayload._meta.concrete_fields}
+    assert names == {"id", "processed_at", *ingest._STORED, *ingest._DEFAULTED}
+    response = post()
+    stored = AlertPayload.objects.get(pk=response.json()["payload"])
+    assert (stored.state, stored.error, stored.attempts, stored.alerts_count) == (
+        PayloadState.RECEIVED,
+        "",
+        0,
+        0,
+    )
+    assert stored.processed_at is None
+    assert stored.integration_id == bearer.pk
+    assert stored.content_type == "application/json"

@@ -283,6 +283,55 @@ def test_joining_alerts_make_one_note_per_round(cast: Cast) -> None:
 
 
 @pytest.mark.django_db
+def test_joining_alerts_are_noted_at_most_once_a_minute_and_none_is_lost(cast: Cast) -> None:
+    integ = integration(cast)
+    store(integ, am_alert("fp1", instance="db01"))
+    run()
+    at = T0 + timedelta(seconds=10)
+    store(integ, am_alert("fp2", instance="db02"), at=at)
+    run(at)
+    (ticket,) = incidents()
+    assert len(notes(ticket)) == 1  # the first join is noted at once
+    # A storm: joins 10 and 20 s later are not noted yet...
+    for second, fingerprint in ((20, "fp3"), (30, "fp4")):
+        at = T0 + timedelta(seconds=second)
+        store(integ, am_alert(fingerprint, instance=f"db-{fingerprint}"), at=at)
+        stats = run(at)
+        assert stats["join_notes_deferred"] == 1
+    assert len(notes(ticket)) == 1
+    # ...a minute after the last note, the next join's note counts them.
+    at = T0 + timedelta(seconds=75)
+    store(integ, am_alert("fp5", instance="db05"), at=at)
+    run(at)
+    latest = notes(ticket)[-1]
+    assert len(notes(ticket)) == 2
+    assert "Alert joined: DatabaseDown (db05)" in latest
+    assert "2 more alerts joined since the previous note." in latest
+    assert Alert.objects.filter(incident=ticket).count() == 5
+
+
+@pytest.mark.django_db
+def test_a_resolution_is_noted_at_once_with_the_joins_of_its_round(cast: Cast) -> None:
+    integ = integration(cast, on_resolve="annotate")
+    store(integ, am_alert("fp1", instance="db01"), am_alert("fp2", instance="db02"))
+    run()
+    (ticket,) = incidents()
+    assert len(notes(ticket)) == 1
+    at = T0 + timedelta(seconds=5)
+    store(
+        integ,
+        am_alert("fp2", instance="db02", status="resolved"),
+        am_alert("fp3", instance="db03"),
+        at=at,
+    )
+    run(at)
+    latest = notes(ticket)[-1]
+    assert len(notes(ticket)) == 2
+    assert "Resolved at the source: DatabaseDown (db02)" in latest
+    assert "Alert joined: DatabaseDown (db03)" in latest
+
+
+@pytest.mark.django_db
 def test_processing_a_hundred_repeats_takes_a_fixed_number_of_queries(cast: Cast) -> None:
     integ = integration(cast)
     alerts = [am_alert(f"fp{i}", instance=f"db{i}") for i in range(100)]
