@@ -23,3 +23,9 @@ class MonitoringConfig(AppConfig):
         sources.load_all()
         # ``erpcare worker`` drains the stored payloads within a second of their 202.
         pollers.register(worker.POLLER_NAME, worker.poll, idle_seconds=worker.IDLE_SECONDS)
+        # Alerts still firing when their maintenance window ends open their incidents.
+        pollers.register(
+            worker.MAINTENANCE_POLLER_NAME,
+            worker.release_maintenance,
+            idle_seconds=worker.MAINTENANCE_SECONDS,
+        )

@@ -40,13 +40,14 @@ from erpcare.core import clock
 from erpcare.core.errors import ActionError
 from erpcare.monitoring import incidents
 from erpcare.monitoring.correlation import Correlator, Group, lock_group
-from erpcare.monitoring.maintenance import Windows
+from erpcare.monitoring.maintenance import Windows, is_open
 from erpcare.monitoring.models import (
     Alert,
     AlertPayload,
     AlertStatus,
     AlertTransition,
     Integration,
+    MaintenanceWindow,
     PayloadState,
     ResolveAction,
     Severity,
@@ -548,6 +549,39 @@ class _Round:
         )
         self.stats["new"] += 1
 
+    def release(self, alert: Alert) -> None:
+        """``alert``'s maintenance window has ended and it still fires (see
+        ``release_ended_maintenance``)."""
+        window = self.windows.find(alert.organization_id, alert.erp_instance_id)
+        if window is not None:  # another window holds it back now
+            if window.pk != alert.suppressed_by_id:
+                alert.suppressed_by = window
+                alert.save(update_fields=["suppressed_by"])
+            return
+        alert.suppressed_by = None
+        alert.save(update_fields=["suppressed_by"])
+        self.transitions.append(
+            AlertTransition(
+                alert=alert,
+                at=self.now,
+                old_status=alert.status,
+                new_status=alert.status,
+                note=_("Maintenance window ended; still firing")[:200],
+            )
+        )
+        self.stats["released"] += 1
+        if alert.organization_id is None:
+            return
+        if alert.incident_id is not None:
+            ticket = Ticket.objects.get(pk=alert.incident_id)
+            if ticket.status in OPEN_STATUSES:
+                return
+            if ticket.status == Status.RESOLVED:
+                if incidents.reopen(self.actor, ticket, alert):
+                    self.stats["incidents_reopened"] += 1
+                return
+        self._attach(alert, _route_of(alert))
+
     # -- writing it down --------------------------------------------------------------
 
     def _insert_new(self) -> None:
@@ -734,6 +768,40 @@ class _Round:
                 self.stats["incidents_resolved"] += 1
                 continue
             incidents.annotate(self.actor, ticket, [*lines, *resolved_lines])
+
+
+def release_ended_maintenance(*, limit: int = 500) -> dict[str, int]:
+    """Alerts still firing when the maintenance window that held them back has ended get
+    the incident they would have had: they join their group's open incident or open one,
+    and a resolved incident of theirs is reopened — as silenced alerts notify when an
+    Alertmanager silence expires. Each such alert gets a transition saying so and is no
+    longer marked suppressed. The worker runs this every minute."""
+    stats: Counter[str] = Counter()
+    now = clock.now()
+    held = Alert.objects.filter(suppressed_by__isnull=False).exclude(status=AlertStatus.RESOLVED)
+    window_ids = set(held.values_list("suppressed_by_id", flat=True).distinct())
+    if not window_ids:
+        return {}
+    ended = [
+        w.pk for w in MaintenanceWindow.objects.filter(pk__in=window_ids) if not is_open(w, now)
+    ]
+    if not ended:
+        return {}
+    with transaction.atomic():
+        found = (
+            held.filter(suppressed_by_id__in=ended)
+            .select_related("integration", "organization", "erp_instance", "team")
+            .order_by("id")
+        )
+        if connection.vendor == "postgresql":
+            found = found.select_for_update(skip_locked=True, of=("self",))
+        round_ = _Round([], stats)
+        for alert in found[:limit]:
+            round_.release(alert)
+        if round_.transitions:
+            AlertTransition.objects.bulk_create(round_.transitions)
+        round_._follow_up_incidents()
+    return dict(stats)
 
 
 def _identity(parsed: ParsedAlert) -> str:

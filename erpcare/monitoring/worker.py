@@ -69,3 +69,16 @@ def replay(payload_ids: Iterable[int]) -> list[AlertPayload]:
     ids = sorted(set(payload_ids))
     ingest.reset_for_replay(ids)
     return [pipeline.process_payload(pk) for pk in ids]
+
+
+MAINTENANCE_POLLER_NAME = "monitoring.maintenance"
+MAINTENANCE_SECONDS = 60.0
+
+
+def release_maintenance() -> bool:
+    """The maintenance poller: alerts held back by a window that ended get their incident
+    (``pipeline.release_ended_maintenance``); True when there may be more at once."""
+    from erpcare.monitoring import pipeline
+
+    limit = 500
+    return pipeline.release_ended_maintenance(limit=limit).get("released", 0) >= limit
