@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "erpcare.search",
     "erpcare.kb",
     "erpcare.monitoring",
+    "erpcare.inspections",
 ]
 
 MIDDLEWARE = [

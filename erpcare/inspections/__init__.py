@@ -1,0 +1,1 @@
+"""Health inspections (巡检): checks against an ERP's database, Prometheus and HTTP endpoints."""

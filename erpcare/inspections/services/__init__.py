@@ -1,0 +1,1 @@
+"""Inspection services: data sources, evaluation of answers, runs, schedules, incidents."""
