@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from erpcare.accounts.models import Team
-from erpcare.customers.models import ErpInstance, Organization
+from erpcare.customers.models import ErpInstance, ErpModule, Organization
 from erpcare.monitoring.matchers import matches
 from erpcare.monitoring.models import Integration, RoutingRule
 from erpcare.monitoring.sources import ParsedAlert
@@ -20,6 +20,8 @@ from erpcare.monitoring.sources import ParsedAlert
 # Without a severity map: critical alerts are P1 (a rule may say P0), info P3.
 DEFAULT_SEVERITY_PRIORITY = {"critical": 1, "high": 1, "warning": 2, "info": 3}
 HIGHEST_PRIORITY = 0
+# A label naming the ERP module (an ErpModule value) sets it when no rule does.
+MODULE_LABEL = "erp_module"
 
 
 @dataclass
@@ -102,6 +104,9 @@ class Router:
                 break
         if result.erp_instance is not None and result.organization is None:
             result.organization = result.erp_instance.organization
+        if not result.module and labels.get(MODULE_LABEL) in ErpModule.values:
+            # No rule said which module: the sender did (inspections always do).
+            result.module = labels[MODULE_LABEL]
         if result.tier is None and result.team is not None:
             result.tier = result.team.tier
         time_zone = result.organization.time_zone if result.organization else "Asia/Shanghai"

@@ -157,3 +157,16 @@ def test_month_end_leaves_other_modules_alone(cast: Cast) -> None:
     rule("inventory", set_module="inventory", set_priority=2, month_end_days=3,
          month_end_modules=["gl"])  # fmt: skip
     assert route(integ, parsed(), now=NOV_30_SHANGHAI).priority == 2
+
+
+@pytest.mark.django_db
+def test_an_erp_module_label_sets_the_module_when_no_rule_does(cast: Cast) -> None:
+    integ = integration(cast)
+    assert route(integ, parsed(erp_module="gl"), now=T0).module == "gl"
+    assert route(integ, parsed(erp_module="not-a-module"), now=T0).module == ""
+    rule(
+        "inventory alerts",
+        matchers=[{"label": "job", "op": "=", "value": "mrp"}],
+        set_module="inventory",
+    )
+    assert route(integ, parsed(job="mrp", erp_module="gl"), now=T0).module == "inventory"
