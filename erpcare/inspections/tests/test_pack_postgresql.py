@@ -1,7 +1,7 @@
 """Every query of the shipped PostgreSQL pack runs on a real PostgreSQL as a login that has
-only pg_monitor, in a read-only transaction with a statement timeout, and answers in the
-shape its condition needs; the lock, transaction and vacuum checks find what the test
-breaks.
+only pg_monitor, through the inspection runner (read-only transaction, statement timeout,
+row cap), and answers in the shape its condition needs; the lock, transaction and vacuum
+checks find what the test breaks.
 
 Needs the private server of ``scripts/pg.sh`` (DATABASE_URL pointing at it) and its
 ``postgres`` superuser (trust on 127.0.0.1) to create the monitoring role and a scratch
@@ -23,6 +23,8 @@ from django.conf import settings
 
 from erpcare.inspections.models import Condition, ResultStatus
 from erpcare.inspections.packs.loader import PACKS_DIR, CheckDefinition, parse_pack
+from erpcare.inspections.runners.spec import SourceSpec
+from erpcare.inspections.runners.sql import QueryResult, run_query
 from erpcare.inspections.services.evaluate import judge_rows
 
 psycopg = pytest.importorskip("psycopg")
@@ -44,6 +46,7 @@ WAIT_S = 15.0
 class Scratch:
     admin: Callable[[], Any]  # a superuser connection to the scratch database (autocommit)
     monitor_dsn: str
+    monitor: SourceSpec
 
 
 def _dsn(user: str, dbname: str, password: str = "") -> str:
@@ -80,7 +83,17 @@ def scratch() -> Iterator[Scratch]:
         def admin() -> Any:
             return psycopg.connect(_dsn("postgres", dbname), autocommit=True)
 
-        yield Scratch(admin=admin, monitor_dsn=_dsn(role, dbname, password))
+        monitor = SourceSpec(
+            kind="postgresql",
+            host=str(DB["HOST"] or "127.0.0.1"),
+            port=int(DB["PORT"] or 5432),
+            database=dbname,
+            username=role,
+            password=password,
+            timeout_ms=5000,
+            max_rows=100,
+        )
+        yield Scratch(admin=admin, monitor_dsn=_dsn(role, dbname, password), monitor=monitor)
     finally:
         root.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [dbname]
@@ -90,36 +103,13 @@ def scratch() -> Iterator[Scratch]:
         root.close()
 
 
-def psycopg_query(sql: str) -> str:
-    """``:name`` parameters as psycopg's ``%(name)s`` (the pack queries hold no ``%``)."""
-    assert "%" not in sql
-    return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql)
+def ask(scratch: Scratch, check: CheckDefinition) -> QueryResult:
+    """Run a check's query through the inspection runner (read-only transaction,
+    statement timeout, row cap) with the pack's parameters, as the monitoring login."""
+    return run_query(scratch.monitor, check.query, check.params.get("sql_params", {}))
 
 
-@dataclass
-class Answer:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-
-def ask(scratch: Scratch, check: CheckDefinition) -> Answer:
-    """Run a check's query the way the inspection runner does: read-only transaction,
-    statement timeout, the pack's parameters."""
-    with psycopg.connect(scratch.monitor_dsn) as conn:
-        conn.read_only = True
-        with conn.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = 5000")
-            cursor.execute("SHOW transaction_read_only")
-            assert cursor.fetchone() == ("on",)
-            cursor.execute(psycopg_query(check.query), check.params.get("sql_params", {}))
-            assert cursor.description is not None
-            columns = [column.name for column in cursor.description]
-            rows = cursor.fetchall()
-        conn.rollback()
-    return Answer(columns, rows)
-
-
-def judge(check: CheckDefinition, answer: Answer, previous: float | None = None) -> Any:
+def judge(check: CheckDefinition, answer: QueryResult, previous: float | None = None) -> Any:
     return judge_rows(
         condition=check.condition,
         severity=check.severity,
@@ -127,12 +117,12 @@ def judge(check: CheckDefinition, answer: Answer, previous: float | None = None)
         critical=check.critical,
         columns=answer.columns,
         rows=answer.rows,
-        total=len(answer.rows),
+        total=answer.total,
         previous_value=previous,
     )
 
 
-def until(predicate: Callable[[], Answer | None]) -> Answer:
+def until(predicate: Callable[[], QueryResult | None]) -> QueryResult:
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         answer = predicate()
@@ -142,7 +132,7 @@ def until(predicate: Callable[[], Answer | None]) -> Answer:
     raise AssertionError(f"not seen within {WAIT_S} s")
 
 
-def found(scratch: Scratch, check: CheckDefinition) -> Answer | None:
+def found(scratch: Scratch, check: CheckDefinition) -> QueryResult | None:
     answer = ask(scratch, check)
     return answer if answer.rows else None
 

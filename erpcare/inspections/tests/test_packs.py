@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,14 @@ import yaml
 
 from erpcare.audit.models import AuditEntry
 from erpcare.conftest import Cast
-from erpcare.inspections.models import Check, CheckPack, CheckRevision, Condition, SourceKind
+from erpcare.inspections.models import (
+    Check,
+    CheckPack,
+    CheckRevision,
+    Condition,
+    ResultStatus,
+    SourceKind,
+)
 from erpcare.inspections.packs import (
     PackError,
     export_pack,
@@ -29,6 +39,10 @@ from erpcare.inspections.packs.loader import (
     sql_parameters,
     stored_definition,
 )
+from erpcare.inspections.runners.spec import RunnerError, SourceSpec
+from erpcare.inspections.runners.sql import QueryResult, run_query
+from erpcare.inspections.services.evaluate import judge_rows
+from erpcare.inspections.tests import mariadb_server
 
 BASE: dict[str, Any] = {
     "code": "erp-sample",
@@ -521,3 +535,113 @@ def test_installing_the_shipped_packs_twice_changes_nothing_the_second_time() ->
     for pack in CheckPack.objects.all():
         path = PACKS_DIR / f"{files.get(pack.code, 'postgresql')}.yaml"
         assert parse_pack(export_pack(pack)) == parse_pack(path.read_text(encoding="utf-8"))
+
+
+# --- the MySQL pack on a real MariaDB ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def maria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, SourceSpec]]:
+    """MariaDB 10.11 and a login with only PROCESS and SELECT, as the pack asks."""
+    pytest.importorskip("pymysql", reason="PyMySQL (the `mysql` extra) is not installed")
+    if mariadb_server.binary() is None:
+        pytest.skip("mariadb-server is not installed (apt-get install -y mariadb-server)")
+    server = mariadb_server.MariaDB(tmp_path_factory.mktemp("mariadb")).start()
+    try:
+        server.execute(
+            "CREATE DATABASE erp",
+            "CREATE TABLE erp.stock (id INT PRIMARY KEY, qty INT) ENGINE=InnoDB",
+            "INSERT INTO erp.stock VALUES (1, 5), (2, 7)",
+            "CREATE USER 'monitor'@'127.0.0.1' IDENTIFIED BY 'pw 42'",
+            "GRANT PROCESS ON *.* TO 'monitor'@'127.0.0.1'",
+            "GRANT SELECT ON erp.* TO 'monitor'@'127.0.0.1'",
+            "GRANT SELECT ON performance_schema.* TO 'monitor'@'127.0.0.1'",
+        )
+        spec = SourceSpec(
+            kind="mysql",
+            host="127.0.0.1",
+            port=server.port,
+            database="erp",
+            username="monitor",
+            password="pw 42",
+            timeout_ms=5000,
+            max_rows=100,
+        )
+        yield server, spec
+    finally:
+        server.stop()
+
+
+MYSQL_PACK = parse_pack((PACKS_DIR / "mysql.yaml").read_text(encoding="utf-8"), origin="mysql")
+MYSQL_CHECKS = {check.code: check for check in MYSQL_PACK.checks}
+
+
+def ask_maria(spec: SourceSpec, code: str, **sql_params: Any) -> QueryResult:
+    check = MYSQL_CHECKS[code]
+    return run_query(spec, check.query, {**check.params.get("sql_params", {}), **sql_params})
+
+
+@pytest.mark.parametrize("code", sorted(set(MYSQL_CHECKS) - {"replication-lag"}))
+def test_every_portable_mysql_query_runs_on_mariadb_in_its_conditions_shape(
+    maria: tuple[Any, SourceSpec], code: str
+) -> None:
+    check = MYSQL_CHECKS[code]
+    answer = ask_maria(maria[1], code)
+    verdict = judge_rows(
+        condition=check.condition,
+        severity=check.severity,
+        warn=check.warn,
+        critical=check.critical,
+        columns=answer.columns,
+        rows=answer.rows,
+        total=answer.total,
+        previous_value=0.0,
+    )
+    assert verdict.status != ResultStatus.ERROR, verdict.message
+    if check.condition != Condition.ROWS_EMPTY:
+        assert len(answer.rows) == 1
+    if code in ("deadlocks", "purge-lag"):
+        assert answer.rows[0][1] == 1  # the InnoDB counter exists on MariaDB too
+
+
+def test_replication_lag_is_mysql_8_only_and_says_so(maria: tuple[Any, SourceSpec]) -> None:
+    assert "MySQL 8 only" in MYSQL_CHECKS["replication-lag"].name
+    with pytest.raises(RunnerError):
+        ask_maria(maria[1], "replication-lag")
+
+
+def test_long_transactions_and_lock_waits_find_what_the_test_holds(
+    maria: tuple[Any, SourceSpec],
+) -> None:
+    server, spec = maria
+    assert ask_maria(spec, "lock-waits", min_wait_seconds=0).rows == []
+    holder, waiter = server.root(), server.root()
+    try:
+        holder.autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute("UPDATE erp.stock SET qty = qty - 1 WHERE id = 1")
+        blocked = threading.Thread(
+            target=lambda: waiter.cursor().execute("UPDATE erp.stock SET qty = 0 WHERE id = 1")
+        )
+        blocked.start()
+        time.sleep(0.3)  # InnoDB refreshes what INNODB_TRX shows at most every 0.1 s
+        oldest = ask_maria(spec, "long-transactions")
+        deadline = time.monotonic() + 15
+        waits = ask_maria(spec, "lock-waits", min_wait_seconds=1)
+        while not waits.rows and time.monotonic() < deadline:
+            time.sleep(0.3)
+            waits = ask_maria(spec, "lock-waits", min_wait_seconds=1)
+        shipped = ask_maria(spec, "lock-waits")  # the pack's own 10 s line: not yet
+    finally:
+        holder.rollback()
+        blocked.join(timeout=15)
+        holder.close()
+        waiter.close()
+    assert not blocked.is_alive()
+    row = dict(zip(oldest.columns, oldest.rows[0], strict=True))
+    assert row["thread_id"] == holder.thread_id()
+    assert row["trx_rows_modified"] == 1
+    waiting = [dict(zip(waits.columns, r, strict=True)) for r in waits.rows]
+    assert [w["waiting_thread"] for w in waiting] == [waiter.thread_id()]
+    assert waiting[0]["waiting_seconds"] >= 1
+    assert shipped.rows == []
