@@ -1,0 +1,258 @@
+"""Forms of the inspections pages. They check the shape of the input (numbers, JSON, the
+uploaded file); ``admin_services`` enforces the rules and its ActionError becomes the
+form's error."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from erpcare.core.errors import ActionError
+from erpcare.customers.models import Organization
+from erpcare.inspections import admin_services as svc
+from erpcare.inspections.models import DataSource, SourceKind
+from erpcare.tickets.forms import StyledForm
+
+MAX_PACK_BYTES = 1024 * 1024
+MAX_REPORT_DAYS = 366
+DEFAULT_REPORT_DAYS = 30
+
+
+class DataSourceForm(StyledForm):
+    """One form for every kind; the page shows the fields a kind uses (``data-kinds``)."""
+
+    id_prefix = "source"
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=SourceKind.choices)
+    host = forms.CharField(label=_("Host"), max_length=255, required=False)
+    port = forms.IntegerField(label=_("Port"), required=False, min_value=1, max_value=65535)
+    database = forms.CharField(
+        label=_("Database"),
+        max_length=500,
+        required=False,
+        help_text=_("The database name; for SQLite, the file's absolute path on this server."),
+    )
+    username = forms.CharField(label=_("User name"), max_length=150, required=False)
+    password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        max_length=500,
+        strip=False,
+        # render_value=False: a saved password never travels back to the browser.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    clear_password = forms.BooleanField(label=_("Clear the stored password"), required=False)
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=500,
+        required=False,
+        help_text=_("Prometheus: the server's base URL. HTTP: the endpoint to probe."),
+    )
+    options = forms.CharField(
+        label=_("Options (JSON)"),
+        required=False,
+        help_text=_('Driver options that are not secrets, e.g. {"sslmode": "require"}.'),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control font-monospace"}),
+    )
+    statement_timeout_ms = forms.IntegerField(
+        label=_("Statement timeout (ms)"),
+        min_value=svc.MIN_TIMEOUT_MS,
+        max_value=svc.MAX_TIMEOUT_MS,
+        initial=10_000,
+    )
+    max_rows = forms.IntegerField(
+        label=_("Rows kept per finding"), min_value=1, max_value=svc.MAX_ROWS, initial=100
+    )
+
+    # Which kinds use which field (the page hides the others; the service ignores them).
+    KINDS_OF_FIELD: dict[str, tuple[str, ...]] = {
+        "host": tuple(svc.HOST_KINDS),
+        "port": tuple(svc.HOST_KINDS),
+        "database": (*svc.HOST_KINDS, SourceKind.SQLITE),
+        "username": tuple(svc.HOST_KINDS),
+        "password": tuple(svc.HOST_KINDS),
+        "clear_password": tuple(svc.HOST_KINDS),
+        "url": tuple(svc.URL_KINDS),
+    }
+
+    def __init__(self, *args: Any, editing: bool = False, has_password: bool = False, **kw: Any):
+        super().__init__(*args, **kw)
+        if editing:
+            self.fields["password"].help_text = (
+                _("A password is stored. Leave empty to keep it.")
+                if has_password
+                else _("No password is stored.")
+            )
+        if not (editing and has_password):
+            del self.fields["clear_password"]
+        for name, kinds in self.KINDS_OF_FIELD.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-kinds"] = " ".join(str(k) for k in kinds)
+
+    def clean_options(self) -> dict[str, Any]:
+        text = (self.cleaned_data.get("options") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(
+                _("The options are not valid JSON: %(error)s") % {"error": exc}
+            ) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("The options must be a JSON object."))
+        return value
+
+    def values(self) -> svc.SourceValues:
+        data = self.cleaned_data
+        return svc.SourceValues(
+            name=data["name"],
+            kind=data["kind"],
+            host=data.get("host") or "",
+            port=data.get("port"),
+            database=data.get("database") or "",
+            username=data.get("username") or "",
+            url=data.get("url") or "",
+            options=data.get("options") or {},
+            statement_timeout_ms=data["statement_timeout_ms"],
+            max_rows=data["max_rows"],
+        )
+
+    @staticmethod
+    def initial_for(source: DataSource) -> dict[str, Any]:
+        # No password here, on purpose.
+        return {
+            "name": source.name,
+            "kind": source.kind,
+            "host": source.host,
+            "port": source.port,
+            "database": source.database,
+            "username": source.username,
+            "url": source.url,
+            "options": json.dumps(source.options, ensure_ascii=False) if source.options else "",
+            "statement_timeout_ms": source.statement_timeout_ms,
+            "max_rows": source.max_rows,
+        }
+
+
+class AssignmentForm(StyledForm):
+    id_prefix = "assignment"
+
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+    schedule = forms.CharField(
+        label=_("Schedule (cron)"),
+        max_length=100,
+        required=False,
+        help_text=_("Empty: the check's own schedule."),
+    )
+
+    def clean_schedule(self) -> str:
+        text = self.cleaned_data.get("schedule") or ""
+        if not text.strip():
+            return ""
+        try:
+            return svc.validate_cron(text)
+        except ActionError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class PackImportForm(StyledForm):
+    id_prefix = "pack"
+
+    file = forms.FileField(label=_("YAML file"), required=False)
+    text = forms.CharField(
+        label=_("…or paste the YAML"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14, "class": "form-control font-monospace"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        text = data.get("text") or ""
+        if upload is not None and text.strip():
+            raise forms.ValidationError(_("Upload a file or paste the YAML, not both."))
+        if upload is not None:
+            if upload.size > MAX_PACK_BYTES:
+                raise forms.ValidationError(_("A pack file is at most 1 MB."))
+            try:
+                text = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
+            data["origin"] = upload.name
+        elif len(text.encode("utf-8")) > MAX_PACK_BYTES:
+            raise forms.ValidationError(_("A pack is at most 1 MB."))
+        if not text.strip():
+            raise forms.ValidationError(_("Upload a YAML file or paste the pack."))
+        data["yaml"] = text
+        return data
+
+
+class ApplyPackForm(StyledForm):
+    id_prefix = "apply"
+
+    source = forms.ModelChoiceField(
+        label=_("Data source"), queryset=DataSource.objects.none(), empty_label="—"
+    )
+
+    def __init__(self, *args: Any, sources: QuerySet[DataSource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["source"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = sources
+        field.label_from_instance = lambda s: (  # type: ignore[method-assign,assignment]
+            f"{s.erp_instance.organization.name} · {s.erp_instance.name} · {s.name} "
+            f"({s.get_kind_display()})"
+        )
+
+
+class OverviewFilterForm(StyledForm):
+    id_prefix = "filter"
+
+    customer = forms.ModelChoiceField(
+        label=_("Customer"),
+        queryset=Organization.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All customers"),
+    )
+
+    def __init__(self, *args: Any, organizations: QuerySet[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["customer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = organizations.order_by("name")
+
+
+class ReportPeriodForm(StyledForm):
+    """``?start=&end=`` dates, both included; the default is the last 30 days."""
+
+    id_prefix = "period"
+
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(
+        attrs={"type": "date"}))  # fmt: skip
+    end = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(
+        attrs={"type": "date"}))  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        end: date = data.get("end") or timezone.localdate()
+        start: date = data.get("start") or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+        if start > end:
+            raise forms.ValidationError(_("The period must start before it ends."))
+        if (end - start).days >= MAX_REPORT_DAYS:
+            raise forms.ValidationError(
+                _("A report covers at most %(n)d days.") % {"n": MAX_REPORT_DAYS}
+            )
+        data["start"], data["end"] = start, end
+        return data
