@@ -6,3 +6,11 @@ class InspectionsConfig(AppConfig):
     name = "erpcare.inspections"
     label = "inspections"
     verbose_name = _("Health inspections")
+
+    def ready(self) -> None:
+        from erpcare.core import scheduler
+
+        # The leader queues the due checks every minute; any worker runs them.
+        scheduler.register(
+            "inspections.schedule", "* * * * *", "erpcare.inspections.jobs.schedule_due"
+        )

@@ -136,3 +136,67 @@ def rating_of(statuses: Sequence[str]) -> str:
         return Rating.GREY
     worst = max(STATUS_ORDER.get(ResultStatus(s), 2) for s in statuses)
     return {0: Rating.GREEN, 1: Rating.YELLOW, 2: Rating.YELLOW, 3: Rating.RED}[worst]
+
+
+TLS_WARN_DAYS = 21
+TLS_CRITICAL_DAYS = 7
+
+
+def judge_probe(check: Any, probe: Any) -> Verdict:
+    """Judge an HTTP probe (``runners.http_probe.ProbeResult``): reachable, the expected
+    status and content, latency against the check's thresholds (ms), TLS certificate
+    days left against ``params.tls_warn_days`` / ``tls_critical_days`` (21 / 7)."""
+    params = check.params or {}
+    observed = {
+        "status": probe.status,
+        "latency_ms": probe.latency_ms,
+        "tls_days_left": probe.tls_days_left,
+        "tls_subject": probe.tls_subject,
+    }
+    worst: str = ResultStatus.OK
+    problems: list[str] = []
+
+    def fail(status: str, message: str) -> None:
+        nonlocal worst
+        problems.append(message)
+        if STATUS_ORDER[ResultStatus(status)] > STATUS_ORDER[ResultStatus(worst)]:
+            worst = status
+
+    if probe.error:
+        fail(_failing(check.severity), _("Not reachable: %(error)s") % {"error": probe.error})
+        return Verdict(worst, findings=[observed], findings_total=1, message=problems[0])
+    expected = params.get("expect_status")
+    allowed = (
+        {int(s) for s in expected}
+        if isinstance(expected, list)
+        else ({int(expected)} if expected else set(range(200, 400)))
+    )
+    if probe.status not in allowed:
+        fail(_failing(check.severity), _("HTTP status %(status)d") % {"status": probe.status})
+    if probe.body_matched is False:
+        fail(
+            _failing(check.severity),
+            _("The page does not contain “%(text)s”.") % {"text": params.get("contains", "")},
+        )
+    latency = _above(float(probe.latency_ms), check.warn_threshold, check.critical_threshold)
+    if latency != ResultStatus.OK:
+        fail(latency, _("Answered in %(ms)d ms.") % {"ms": probe.latency_ms})
+    if probe.tls_days_left is not None:
+        tls = _below(
+            float(probe.tls_days_left),
+            float(params.get("tls_warn_days", TLS_WARN_DAYS)),
+            float(params.get("tls_critical_days", TLS_CRITICAL_DAYS)),
+        )
+        if tls != ResultStatus.OK:
+            fail(
+                tls,
+                _("The TLS certificate expires in %(days).1f days.")
+                % {"days": probe.tls_days_left},
+            )
+    return Verdict(
+        worst,
+        value=float(probe.latency_ms),
+        findings=[observed],
+        findings_total=1 if problems else 0,
+        message=" ".join(problems),
+    )

@@ -1,0 +1,21 @@
+"""The inspections app's periodic job (registered in InspectionsConfig.ready)."""
+
+from __future__ import annotations
+
+from erpcare.core import clock
+from erpcare.inspections.services.schedule import initialise, take_due
+from erpcare.inspections.tasks import run_assignments
+
+
+def schedule_due() -> dict[str, int]:
+    """Queue one run per ERP instance for the checks whose time has come."""
+    now = clock.now()
+    initialised = initialise(now)
+    due = take_due(now)
+    for assignment_ids in due.values():
+        run_assignments.enqueue(assignment_ids)
+    return {
+        "initialised": initialised,
+        "instances": len(due),
+        "checks": sum(len(ids) for ids in due.values()),
+    }
