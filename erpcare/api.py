@@ -84,6 +84,7 @@ def _register_routers() -> None:
     from erpcare.accounts.api import router as accounts_router
     from erpcare.channels.api import router as channels_router
     from erpcare.customers.api import router as customers_router
+    from erpcare.inspections.api import router as inspections_router
     from erpcare.kb.api import router as kb_router
     from erpcare.monitoring.api import router as monitoring_router
     from erpcare.search.api import router as search_router
@@ -98,6 +99,7 @@ def _register_routers() -> None:
     api.add_router("/search", search_router)
     api.add_router("/intake", channels_router)
     api.add_router("/alerts", monitoring_router)
+    api.add_router("/inspections", inspections_router)
 
 
 _register_routers()
