@@ -172,8 +172,8 @@ def test_connection(spec: SourceSpec) -> str:
         "ms": result.latency_ms,
     }
     if result.tls_days_left is not None:
-        message += "; " + _("certificate valid for %(days)d more days") % {
-            "days": int(result.tls_days_left)
+        message += "; " + _("the certificate expires in %(days)s days") % {
+            "days": f"{result.tls_days_left:.1f}"
         }
     return message
 

@@ -141,6 +141,7 @@ def _peer_certificate(response: httpx.Response) -> bytes | None:
     ssl_object = stream.get_extra_info("ssl_object")
     if ssl_object is None:
         return None
-    # binary_form works even when the certificate was not verified.
-    der = ssl_object.getpeercert(binary_form=True)
+    # binary_form works even when the certificate was not verified; positional, because
+    # httpcore may hand out the C-level socket object, which takes no keywords.
+    der = ssl_object.getpeercert(True)
     return bytes(der) if der else None

@@ -69,7 +69,7 @@ class MariaDB:
             raise FileNotFoundError("mariadb-server is not installed")
         data = self.directory / "data"
         data.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
+        installed = subprocess.run(
             [
                 "mariadb-install-db",
                 "--no-defaults",
@@ -78,10 +78,15 @@ class MariaDB:
                 "--skip-test-db",
                 *self._user_args(),
             ],
-            check=True,
             capture_output=True,
             timeout=120,
+            check=False,
         )
+        if installed.returncode != 0:
+            output = (installed.stdout + installed.stderr).decode(errors="replace")
+            raise RuntimeError(
+                f"mariadb-install-db exited with {installed.returncode}:\n{output[-4000:]}"
+            )
         cmd = [
             exe,
             "--no-defaults",
