@@ -3,7 +3,8 @@
 #   scripts/system-deps.sh run     python3 venv support, Node.js + npm
 #   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, CJK fonts, gettext,
 #                                  Dovecot (the IMAP server the mail tests read from),
-#                                  Prometheus Alertmanager (the alert source of the monitoring tests)
+#                                  Prometheus Alertmanager (the alert source of the monitoring tests),
+#                                  Prometheus and MariaDB (data sources of the inspection tests)
 set -euo pipefail
 goal=${1:-run}
 need=()
@@ -18,6 +19,8 @@ if [ "$goal" = test ]; then
   have_cmd msgfmt || need+=(gettext)
   [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
   [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
+  [ -x /usr/bin/prometheus ] || need+=(prometheus)
+  [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! have_cmd apt-get; then

@@ -28,6 +28,7 @@ from erpcare.core.context import ActionOrigin, origin
 from erpcare.customers.models import Contact, Contract, ErpInstance, Organization
 from erpcare.demo import DEMO_PASSWORD, data
 from erpcare.demo.channels import seed_channels
+from erpcare.demo.inspections import seed_inspections
 from erpcare.demo.kb import seed_knowledge_base
 from erpcare.demo.monitoring import seed_monitoring
 from erpcare.demo.plan import (
@@ -106,6 +107,7 @@ def seed_demo(
         seed_knowledge_base(plan, {slot: t.pk for slot, t in world.tickets.items()}, progress)
         seed_channels(list(world.orgs.values()))
         seed_monitoring(list(world.orgs.values()))
+        seed_inspections(list(world.orgs.values()))
     return SeedResult(True, len(plan.tickets), timer.perf_counter() - started)
 
 
