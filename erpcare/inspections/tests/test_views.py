@@ -704,3 +704,20 @@ def test_a_ticket_the_reader_cannot_see_is_404(cast: Cast, assigned: InstanceChe
     diagnose = reverse("inspections:ticket_diagnose", args=[ticket.number])
     assert client.post(diagnose, HTTP_HX_REQUEST="true").status_code == 404
     assert not InspectionRun.objects.exists()
+
+
+def test_the_overview_reads_many_instances_in_a_fixed_number_of_queries(
+    cast: Cast, assigned: InstanceCheck, erp_file: Path, django_assert_max_num_queries: Any
+) -> None:
+    from erpcare.customers.models import ErpInstance
+
+    for n in range(12):
+        instance = ErpInstance.objects.create(
+            organization=cast.globex, name=f"Globex {n}", product="odoo"
+        )
+        source = helpers.sqlite_source(instance, erp_file)
+        run_checks([helpers.assign(source, assigned.check_ref)])
+    client = signed_in(cast.mona)
+    with django_assert_max_num_queries(6):
+        page = client.get(reverse("inspections:overview")).content.decode()
+    assert page.count('data-testid="overview-row"') == 14
