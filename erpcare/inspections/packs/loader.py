@@ -352,6 +352,17 @@ def _check(raw: Any, index: int, origin: str) -> CheckDefinition:
             % {"cron": schedule},
         )
     query = fields.text("query")
+    if kind == CheckKind.BUILTIN:
+        from erpcare.inspections.builtins import REGISTRY
+
+        if query.strip() not in REGISTRY:
+            raise fields.error(
+                "query",
+                _("A built-in check names one of: %(names)s.")
+                % {"names": ", ".join(sorted(REGISTRY))},
+            )
+        if condition == Condition.PROBE:
+            raise fields.error("condition", _("Built-in checks are judged by a value condition."))
     warn, critical = _thresholds(fields, condition)
     return CheckDefinition(
         code=code,

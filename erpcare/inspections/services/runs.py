@@ -98,6 +98,20 @@ def ask(assignment: InstanceCheck) -> Verdict:
             )
         if check.kind == CheckKind.HTTP:
             return judge_probe(check, http_probe.probe(spec, check.query, params))
+        if check.kind == CheckKind.BUILTIN:
+            from erpcare.inspections import builtins
+
+            answer = builtins.run(check.query.strip(), spec, params)
+            return judge_rows(
+                condition=check.condition,
+                severity=check.severity,
+                warn=check.warn_threshold,
+                critical=check.critical_threshold,
+                columns=answer.columns,
+                rows=answer.rows,
+                total=len(answer.rows),
+                previous_value=assignment.last_value,
+            )
     except RunnerError as error:
         status = ResultStatus.TIMEOUT if error.reason == "timeout" else ResultStatus.ERROR
         return Verdict(status, message=str(error))

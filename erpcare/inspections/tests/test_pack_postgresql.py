@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from erpcare.inspections.models import Condition, ResultStatus
+from erpcare.inspections import builtins
+from erpcare.inspections.models import CheckKind, Condition, ResultStatus
 from erpcare.inspections.packs.loader import PACKS_DIR, CheckDefinition, parse_pack
 from erpcare.inspections.runners.spec import SourceSpec
 from erpcare.inspections.runners.sql import QueryResult, run_query
@@ -105,7 +106,11 @@ def scratch() -> Iterator[Scratch]:
 
 def ask(scratch: Scratch, check: CheckDefinition) -> QueryResult:
     """Run a check's query through the inspection runner (read-only transaction,
-    statement timeout, row cap) with the pack's parameters, as the monitoring login."""
+    statement timeout, row cap) with the pack's parameters, as the monitoring login;
+    a built-in check through its built-in."""
+    if check.kind == CheckKind.BUILTIN:
+        answer = builtins.run(check.query.strip(), scratch.monitor, check.params)
+        return QueryResult(answer.columns, answer.rows, len(answer.rows), 0)
     return run_query(scratch.monitor, check.query, check.params.get("sql_params", {}))
 
 
@@ -159,6 +164,8 @@ def test_the_pack_has_the_checks_the_issue_asks_for() -> None:
         "replication-lag",
         "slow-statements",
         "database-growth",
+        "connect-time",
+        "clock-skew",
     }
 
 

@@ -645,3 +645,31 @@ def test_long_transactions_and_lock_waits_find_what_the_test_holds(
     assert [w["waiting_thread"] for w in waiting] == [waiter.thread_id()]
     assert waiting[0]["waiting_seconds"] >= 1
     assert shipped.rows == []
+
+
+def test_a_built_in_check_must_name_a_built_in() -> None:
+    from erpcare.inspections.packs.loader import PackError
+
+    text = """
+code: b
+name: B
+version: "1"
+description: d
+checks:
+  - code: x
+    name: X
+    kind: builtin
+    source_kind: postgresql
+    layer: database
+    severity: warning
+    condition: value_at_most
+    warn: 1
+    critical: 2
+    schedule: "0 * * * *"
+    query: no_such_builtin
+    why: w
+    remedy: r
+"""
+    with pytest.raises(PackError, match="clock_skew, connect_time"):
+        parse_pack(text, origin="b.yaml")
+    parse_pack(text.replace("no_such_builtin", "clock_skew"), origin="b.yaml")

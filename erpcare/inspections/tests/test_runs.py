@@ -189,3 +189,36 @@ def test_each_instance_has_its_own_internal_integration(cast: Cast) -> None:
 def test_a_run_needs_checks_of_one_instance() -> None:
     with pytest.raises(ValueError, match="at least one"):
         run_checks([])
+
+
+@pytest.mark.django_db
+def test_built_in_checks_answer_like_queries(cast: Cast, erp_db: Path) -> None:
+    source = sqlite_source(cast.acme_erp, erp_db)
+    connect = assign(
+        source,
+        check(
+            "connect",
+            kind="builtin",
+            query="connect_time",
+            condition=Condition.VALUE_AT_MOST,
+            warn_threshold=5000,
+            critical_threshold=10000,
+        ),
+    )
+    skew = assign(
+        source,
+        check("skew", kind="builtin", query="clock_skew", condition=Condition.VALUE_AT_MOST),
+    )
+    unknown = assign(
+        source,
+        check("nope", kind="builtin", query="no_such_thing", condition=Condition.VALUE_AT_MOST),
+    )
+    run = run_at(T0, [connect, skew, unknown])
+    results = {r.instance_check.check_ref.code: r for r in run.results.all()}
+    assert results["connect"].status == ResultStatus.OK
+    assert results["connect"].value is not None
+    assert results["connect"].findings[0]["server"].startswith("SQLite")
+    assert results["skew"].status == ResultStatus.ERROR  # SQLite has no server clock
+    assert "no server clock" in results["skew"].message
+    assert results["nope"].status == ResultStatus.ERROR
+    assert "no built-in check named" in results["nope"].message
