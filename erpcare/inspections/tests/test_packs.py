@@ -430,11 +430,12 @@ def test_a_refused_import_changes_nothing() -> None:
 # --- the shipped packs ---------------------------------------------------------------------
 
 
-def test_the_shipped_packs_are_the_three_of_the_issue() -> None:
+def test_the_shipped_packs_are_those_of_the_issue() -> None:
     assert [path.name for path in shipped_pack_files()] == [
         "host_prometheus.yaml",
         "mysql.yaml",
         "postgresql.yaml",
+        "tryton.yaml",
     ]
 
 
@@ -525,13 +526,18 @@ def test_installing_the_shipped_packs_twice_changes_nothing_the_second_time() ->
         "host-prometheus",
         "mysql-health",
         "postgresql-health",
+        "tryton-business-integrity",
     ]
     assert all(pack.shipped for pack in CheckPack.objects.all())
     before = snapshot()
-    assert len(before) == 28
+    assert len(before) == 11 + 10 + 7 + 22 + 2  # + the PostgreSQL pack's two built-ins
     install_shipped_packs()
     assert snapshot() == before
-    files = {"host-prometheus": "host_prometheus", "mysql-health": "mysql"}
+    files = {
+        "host-prometheus": "host_prometheus",
+        "mysql-health": "mysql",
+        "tryton-business-integrity": "tryton",
+    }
     for pack in CheckPack.objects.all():
         path = PACKS_DIR / f"{files.get(pack.code, 'postgresql')}.yaml"
         assert parse_pack(export_pack(pack)) == parse_pack(path.read_text(encoding="utf-8"))
