@@ -434,6 +434,7 @@ def test_the_shipped_packs_are_those_of_the_issue() -> None:
     assert [path.name for path in shipped_pack_files()] == [
         "host_prometheus.yaml",
         "mysql.yaml",
+        "odoo.yaml",
         "postgresql.yaml",
         "tryton.yaml",
     ]
@@ -525,17 +526,20 @@ def test_installing_the_shipped_packs_twice_changes_nothing_the_second_time() ->
     assert sorted(pack.code for pack in packs) == [
         "host-prometheus",
         "mysql-health",
+        "odoo-business-integrity",
         "postgresql-health",
         "tryton-business-integrity",
     ]
     assert all(pack.shipped for pack in CheckPack.objects.all())
     before = snapshot()
-    assert len(before) == 11 + 10 + 7 + 22 + 2  # + the PostgreSQL pack's two built-ins
+    # + the PostgreSQL pack's two built-ins; Odoo 10
+    assert len(before) == 11 + 10 + 7 + 22 + 2 + 10
     install_shipped_packs()
     assert snapshot() == before
     files = {
         "host-prometheus": "host_prometheus",
         "mysql-health": "mysql",
+        "odoo-business-integrity": "odoo",
         "tryton-business-integrity": "tryton",
     }
     for pack in CheckPack.objects.all():
