@@ -432,6 +432,7 @@ def test_a_refused_import_changes_nothing() -> None:
 
 def test_the_shipped_packs_are_those_of_the_issue() -> None:
     assert [path.name for path in shipped_pack_files()] == [
+        "erpnext.yaml",
         "host_prometheus.yaml",
         "mysql.yaml",
         "odoo.yaml",
@@ -524,6 +525,7 @@ def test_every_host_query_is_valid_promql(tmp_path: Path) -> None:
 def test_installing_the_shipped_packs_twice_changes_nothing_the_second_time() -> None:
     packs = install_shipped_packs()
     assert sorted(pack.code for pack in packs) == [
+        "erpnext-business-integrity",
         "host-prometheus",
         "mysql-health",
         "odoo-business-integrity",
@@ -532,11 +534,12 @@ def test_installing_the_shipped_packs_twice_changes_nothing_the_second_time() ->
     ]
     assert all(pack.shipped for pack in CheckPack.objects.all())
     before = snapshot()
-    # + the PostgreSQL pack's two built-ins; Odoo 10
-    assert len(before) == 11 + 10 + 7 + 22 + 2 + 10
+    # PostgreSQL (+ its two built-ins), MySQL, host, Tryton, Odoo, ERPNext
+    assert len(before) == 11 + 2 + 10 + 7 + 22 + 10 + 10
     install_shipped_packs()
     assert snapshot() == before
     files = {
+        "erpnext-business-integrity": "erpnext",
         "host-prometheus": "host_prometheus",
         "mysql-health": "mysql",
         "odoo-business-integrity": "odoo",
