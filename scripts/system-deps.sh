@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages a goal needs, only those that are missing.
-#   scripts/system-deps.sh run     python3 venv support, Node.js + npm
-#   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, CJK fonts, gettext,
+#   scripts/system-deps.sh run     python3 venv support, Node.js + npm, Pango and CJK fonts
+#                                  (WeasyPrint's PDF reports, Chinese included)
+#   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, gettext,
 #                                  Dovecot (the IMAP server the mail tests read from),
 #                                  Prometheus Alertmanager (the alert source of the monitoring tests),
 #                                  Prometheus and MariaDB (data sources of the inspection tests)
@@ -12,10 +13,11 @@ have_cmd() { command -v "$1" >/dev/null 2>&1; }
 
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 have_cmd npm || need+=(npm)
+[ -n "$(ls /usr/lib/*/libpangoft2-1.0.so.0 /usr/lib/libpangoft2-1.0.so.0 2>/dev/null)" ] || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
 if [ "$goal" = test ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)
-  [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
   have_cmd msgfmt || need+=(gettext)
   [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
   [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)

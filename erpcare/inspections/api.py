@@ -9,24 +9,24 @@ an instance that does not exist. Running needs L2/L3 or a manager/administrator 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as HttpStatus
 
 from erpcare.accounts.models import User
-from erpcare.core.errors import ActionError, NotFound
+from erpcare.core.errors import NotFound
 from erpcare.core.pagination import MAX_PAGE, page_of
 from erpcare.core.schemas import ERRORS
 from erpcare.customers.services import visible_erp_instances
 from erpcare.inspections.admin_services import instance_for
-from erpcare.inspections.forms import DEFAULT_REPORT_DAYS, MAX_REPORT_DAYS
 from erpcare.inspections.models import InspectionRun
 from erpcare.inspections.permissions import can_read_inspections
+from erpcare.inspections.services.report import DEFAULT_DAYS, MAX_DAYS
 
 router = Router(tags=["inspections"])
 
@@ -246,7 +246,7 @@ def run_now(request: HttpRequest, instance_id: int) -> HttpStatus[QueuedOut]:
     summary="The inspection report of an ERP instance",
     description="Ratings by layer, changes since the previous run of each check, findings "
     f"and the daily trend over `start`–`end` (dates, both included; default: the last "
-    f"{DEFAULT_REPORT_DAYS} days; at most {MAX_REPORT_DAYS} days). " + READ_RULE,
+    f"{DEFAULT_DAYS} days; at most {MAX_DAYS} days). " + READ_RULE,
 )
 def get_report(
     request: HttpRequest,
@@ -254,17 +254,11 @@ def get_report(
     start: date | None = None,
     end: date | None = None,
 ) -> object:
-    from erpcare.inspections.services.report import instance_report
+    from erpcare.inspections.services.report import checked_period, instance_report, period_bounds
 
     instance = instance_for(_user(request), instance_id)
-    end = end or timezone.localdate()
-    start = start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
-    if start > end:
-        raise ActionError(_("The period must start before it ends."))
-    if (end - start).days >= MAX_REPORT_DAYS:
-        raise ActionError(_("A report covers at most %(n)d days.") % {"n": MAX_REPORT_DAYS})
-    begin = timezone.make_aware(datetime.combine(start, time.min))
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    start, end = checked_period(start, end)
+    begin, until = period_bounds(start, end)
     report = instance_report(instance, start=begin, end=until)
     return {
         "erp_instance": instance.pk,
@@ -301,3 +295,36 @@ def get_report(
         ],
         "trend": [{"day": day, "rating": rating} for day, rating in report.trend],
     }
+
+
+@router.get(
+    "/instances/{instance_id}/report.pdf",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The report as a PDF file (attachment)",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+    summary="The inspection report of an ERP instance as PDF",
+    description="The same report as `/report`, printed (A4) in the caller's language. "
+    "503 when the server cannot make PDFs (WeasyPrint or its libraries missing). " + READ_RULE,
+)
+def get_report_pdf(
+    request: HttpRequest,
+    instance_id: int,
+    start: date | None = None,
+    end: date | None = None,
+) -> Any:
+    from erpcare.core.pdf import PDF_CONTENT_TYPE
+    from erpcare.inspections.services import report as reports
+
+    instance = instance_for(_user(request), instance_id)
+    start, end = reports.checked_period(start, end)
+    pdf = reports.report_pdf(instance, start, end, language=get_language() or "en")
+    response = HttpResponse(pdf, content_type=PDF_CONTENT_TYPE)
+    filename = reports.report_filename(instance, start, end)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -5,23 +5,20 @@ form's error."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from erpcare.core.errors import ActionError
 from erpcare.customers.models import Organization
 from erpcare.inspections import admin_services as svc
 from erpcare.inspections.models import DataSource, SourceKind
+from erpcare.inspections.services.report import checked_period
 from erpcare.tickets.forms import StyledForm
 
 MAX_PACK_BYTES = 1024 * 1024
-MAX_REPORT_DAYS = 366
-DEFAULT_REPORT_DAYS = 30
 
 
 class DataSourceForm(StyledForm):
@@ -246,13 +243,9 @@ class ReportPeriodForm(StyledForm):
         data = super().clean() or {}
         if self.errors:
             return data
-        end: date = data.get("end") or timezone.localdate()
-        start: date = data.get("start") or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
-        if start > end:
-            raise forms.ValidationError(_("The period must start before it ends."))
-        if (end - start).days >= MAX_REPORT_DAYS:
-            raise forms.ValidationError(
-                _("A report covers at most %(n)d days.") % {"n": MAX_REPORT_DAYS}
-            )
+        try:
+            start, end = checked_period(data.get("start"), data.get("end"))
+        except ActionError as exc:
+            raise forms.ValidationError(exc.message) from None
         data["start"], data["end"] = start, end
         return data

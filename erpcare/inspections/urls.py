@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("instances/<int:instance_id>/runs/", views.runs, name="runs"),
     path("instances/<int:instance_id>/run", views.run_now, name="run_now"),
     path("instances/<int:instance_id>/report", views.report, name="report"),
+    path("instances/<int:instance_id>/report.pdf", views.report_pdf, name="report_pdf"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("packs/", views.packs, name="packs"),
     path("packs/import", views.pack_import, name="pack_import"),

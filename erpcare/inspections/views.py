@@ -12,14 +12,13 @@ password never travels back to the browser.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -69,7 +68,6 @@ run_view = view_for(can_run_inspections)
 FAILING = (ResultStatus.WARN, ResultStatus.CRITICAL, ResultStatus.ERROR, ResultStatus.TIMEOUT)
 # A run has one result per assigned check; this bounds a page even for a huge pack.
 MAX_RESULTS_SHOWN = 1000
-REPORT_FINDINGS = 20
 POLL_SECONDS = 2
 
 
@@ -405,35 +403,50 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
-def _day_start(day: Any) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+def _report_period(request: HttpRequest, instance: ErpInstance) -> tuple[Any, dict[str, Any]]:
+    form = ReportPeriodForm(request.GET)
+    context = _instance_context(instance, "report")
+    context["form"] = form
+    return form, context
 
 
 @read_view
 @require_GET
 def report(request: HttpRequest, instance_id: int) -> HttpResponse:
-    from erpcare.inspections.services.report import instance_report
+    from erpcare.inspections.services.report import report_context
 
     instance = _instance(request, instance_id)
-    form = ReportPeriodForm(request.GET)
-    context = _instance_context(instance, "report")
-    context["form"] = form
+    form, context = _report_period(request, instance)
+    if not form.is_valid():
+        return render(request, "inspections/report.html", context, status=400)
+    context.update(report_context(instance, form.cleaned_data["start"], form.cleaned_data["end"]))
+    return render(request, "inspections/report.html", context)
+
+
+@read_view
+@require_GET
+def report_pdf(request: HttpRequest, instance_id: int) -> HttpResponse:
+    """The same report as a PDF download, in the reader's language and time zone."""
+    from erpcare.core.pdf import PDF_CONTENT_TYPE, PdfUnavailable
+    from erpcare.inspections.services import report as reports
+
+    instance = _instance(request, instance_id)
+    form, context = _report_period(request, instance)
     if not form.is_valid():
         return render(request, "inspections/report.html", context, status=400)
     start_day, end_day = form.cleaned_data["start"], form.cleaned_data["end"]
-    result = instance_report(
-        instance, start=_day_start(start_day), end=_day_start(end_day + timedelta(days=1))
-    )
-    context.update(
-        {
-            "report": result,
-            "start_day": start_day,
-            "end_day": end_day,
-            "findings": result.findings[:REPORT_FINDINGS],
-            "more_findings": max(0, len(result.findings) - REPORT_FINDINGS),
-        }
-    )
-    return render(request, "inspections/report.html", context)
+    try:
+        pdf = reports.report_pdf(
+            instance, start_day, end_day, language=translation.get_language() or "en"
+        )
+    except PdfUnavailable as exc:
+        messages.error(request, exc.message)
+        return render(request, "inspections/report.html", context, status=exc.status_code)
+    response = HttpResponse(pdf, content_type=PDF_CONTENT_TYPE)
+    filename = reports.report_filename(instance, start_day, end_day)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ---------------------------------------------------------------------------

@@ -6,15 +6,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
+from erpcare.core.errors import ActionError
 from erpcare.customers.models import ErpInstance
 from erpcare.inspections.models import Check, CheckResult, Layer, Rating, ResultStatus
 from erpcare.inspections.services.evaluate import STATUS_ORDER, rating_of
 
 MAX_RESULTS = 20_000  # rows read for one report; a daily pack of 30 checks is ~900 a month
+TOP_FINDINGS = 20  # findings shown in full; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -115,3 +122,84 @@ def instance_report(instance: ErpInstance, *, start: datetime, end: datetime) ->
     ]
     report.trend = [(day, rating_of(statuses)) for day, statuses in sorted(worst_per_day.items())]
     return report
+
+
+# ---------------------------------------------------------------------------
+# The report as a page, a PDF and a mail attachment
+# ---------------------------------------------------------------------------
+
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+def checked_period(start: date | None, end: date | None) -> tuple[date, date]:
+    """The period a reader asked for (both days included), the last 30 days by default;
+    ActionError when it runs backwards or is longer than a year."""
+    end = end or timezone.localdate()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ActionError(_("The period must start before it ends."))
+    if (end - start).days >= MAX_DAYS:
+        raise ActionError(_("A report covers at most %(n)d days.") % {"n": MAX_DAYS})
+    return start, end
+
+
+def period_bounds(
+    start_day: date, end_day: date, zone: tzinfo | None = None
+) -> tuple[datetime, datetime]:
+    """From the start of ``start_day`` to the start of the day after ``end_day``, in ``zone``
+    (the reader's time zone on the page, the customer's in a mailed report)."""
+    zone = zone or timezone.get_current_timezone()
+    return (
+        datetime.combine(start_day, time.min, tzinfo=zone),
+        datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def customer_zone(instance: ErpInstance) -> tzinfo:
+    return ZoneInfo(instance.organization.time_zone or settings.TIME_ZONE)
+
+
+def report_context(
+    instance: ErpInstance, start_day: date, end_day: date, zone: tzinfo | None = None
+) -> dict[str, Any]:
+    """What the page, the PDF and the mail render: the report and its top findings."""
+    start, end = period_bounds(start_day, end_day, zone)
+    report = instance_report(instance, start=start, end=end)
+    return {
+        "instance": instance,
+        "report": report,
+        "start_day": start_day,
+        "end_day": end_day,
+        "findings": report.findings[:TOP_FINDINGS],
+        "more_findings": max(0, len(report.findings) - TOP_FINDINGS),
+    }
+
+
+def report_pdf(
+    instance: ErpInstance,
+    start_day: date,
+    end_day: date,
+    *,
+    language: str,
+    zone: tzinfo | None = None,
+) -> bytes:
+    """The report printed to PDF in ``language``; links are absolute (ERPCARE_SITE_URL)."""
+    from erpcare.channels.email.templates import SITE_NAME
+    from erpcare.core.pdf import render_pdf
+
+    zone = zone or timezone.get_current_timezone()
+    context = report_context(instance, start_day, end_day, zone)
+    context.update(
+        link_base=settings.SITE_URL,
+        site_name=SITE_NAME,
+        generated_at=timezone.localtime(timezone.now(), zone),
+    )
+    return render_pdf("inspections/report_pdf.html", context, language=language)
+
+
+def report_filename(instance: ErpInstance, start_day: date, end_day: date) -> str:
+    """ASCII, so every mail client and browser keeps it: inspection-<instance>-<from>-<to>.pdf"""
+    name = slugify(instance.name) or f"instance-{instance.pk}"
+    return f"inspection-{name}-{start_day:%Y%m%d}-{end_day:%Y%m%d}.pdf"

@@ -64,6 +64,7 @@ def test_every_inspections_operation_is_documented_with_its_rules(spec: dict[str
         ("post", f"{I}/instances/{{instance_id}}/runs"),
         ("get", f"{I}/runs/{{run_id}}"),
         ("get", f"{I}/instances/{{instance_id}}/report"),
+        ("get", f"{I}/instances/{{instance_id}}/report.pdf"),
     }
     for method, path in operations:
         operation = spec["paths"][path][method]
@@ -144,6 +145,28 @@ def test_the_report_as_json(
         f"{I}/instances/{cast.acme_erp.pk}/report?start=2020-01-01&end=2020-01-31"
     )
     assert (old.json()["rating"], old.json()["checks"], old.json()["trend"]) == ("grey", 0, [])
+
+
+def test_the_report_as_pdf(
+    cast: Cast, assigned: InstanceCheck, erp_file: Path, spec: dict[str, Any]
+) -> None:
+    run_checks([assigned])
+    helpers.unbalance(erp_file)
+    run_checks([assigned])
+    url = f"{I}/instances/{cast.acme_erp.pk}/report.pdf?start=2026-01-01&end=2026-12-31"
+    response = api(cast.mona).get(url)
+    assert response.status_code == 200
+    pdf_doc = spec["paths"][f"{I}/instances/{{instance_id}}/report.pdf"]["get"]["responses"]["200"]
+    assert "application/pdf" in pdf_doc["content"]
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert "inspection-acme-sap-prd-20260101-20261231.pdf" in response["Content-Disposition"]
+    backwards = api(cast.mona).get(
+        f"{I}/instances/{cast.acme_erp.pk}/report.pdf?start=2026-12-01&end=2026-11-01"
+    )
+    assert backwards.status_code == 400
+    assert "start before it ends" in backwards.json()["detail"]
+    assert api(cast.alice).get(url).status_code == 404
 
 
 @pytest.mark.parametrize(
