@@ -14,3 +14,7 @@ class InspectionsConfig(AppConfig):
         scheduler.register(
             "inspections.schedule", "* * * * *", "erpcare.inspections.jobs.schedule_due"
         )
+        # Weekly and monthly report mails; each finished period is sent once.
+        scheduler.register(
+            "inspections.report_mail", "*/15 * * * *", "erpcare.inspections.jobs.mail_reports"
+        )

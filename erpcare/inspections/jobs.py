@@ -1,4 +1,4 @@
-"""The inspections app's periodic job (registered in InspectionsConfig.ready)."""
+"""The inspections app's periodic jobs (registered in InspectionsConfig.ready)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ def schedule_due() -> dict[str, int]:
         "instances": len(due),
         "checks": sum(len(ids) for ids in due.values()),
     }
+
+
+def mail_reports() -> dict[str, int]:
+    """Mail the weekly and monthly inspection reports whose period has finished."""
+    from erpcare.inspections.services.mailing import mail_due_reports
+
+    return mail_due_reports()

@@ -339,3 +339,83 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instance_check_id}: {self.status}"
+
+
+class ReportFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly (Monday to Sunday)")
+    MONTHLY = "monthly", _("Monthly (calendar month)")
+
+
+class ReportSubscription(models.Model):
+    """Mail a customer's inspection report, as PDF, after every week or month.
+
+    The worker sends each finished period once (``last_period_end`` is claimed with a
+    conditional UPDATE, so two workers never both send it); each mailing is kept with its
+    PDFs, and each recipient's mail is a channels delivery with its own retries."""
+
+    organization = models.ForeignKey(
+        "customers.Organization",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    erp_instance = models.ForeignKey(
+        "customers.ErpInstance",
+        verbose_name=_("ERP instance"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: one report for each of the customer's inspected instances."),
+    )
+    frequency = models.CharField(_("frequency"), max_length=8, choices=ReportFrequency.choices)
+    # One address per line; validated and normalised by the service.
+    recipients = models.TextField(_("recipients"))
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+    last_period_end = models.DateField(_("last period sent"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
+        ordering = ["organization__name", "frequency", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.frequency}"
+
+
+class ReportMailing(models.Model):
+    """One report mailed for one period: the PDFs (kept in the media storage) and to whom."""
+
+    subscription = models.ForeignKey(
+        ReportSubscription, on_delete=models.CASCADE, related_name="mailings"
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until"))
+    manual = models.BooleanField(_("sent by hand"), default=False)
+    # [{"instance": id, "name": str, "rating": str, "filename": str, "storage_name": str}]
+    files = models.JSONField(_("files"), default=list)
+    recipients = models.JSONField(_("recipients"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("report mailing")
+        verbose_name_plural = _("report mailings")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["subscription", "-created_at"], name="reportmailing_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.period_start}–{self.period_end}"

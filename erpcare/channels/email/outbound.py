@@ -3,8 +3,9 @@
 Every message carries the loop-prevention headers and threads on the ticket: its own
 Message-ID ``<erpcare.d<delivery>.<random>@<mail domain>>``, and In-Reply-To/References
 with the ticket's root id ``<erpcare.ticket.<NUMBER>@<mail domain>>`` plus the last
-message the customer sent us. The subject always carries ``[<NUMBER>]``. Importing this
-module registers the transport.
+message the customer sent us. The subject always carries ``[<NUMBER>]``. A payload may
+name ``attachments`` kept in the media storage (the inspection reports' PDFs). Importing
+this module registers the transport.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
@@ -271,6 +273,8 @@ class EmailTransport:
         )
         if payload.get("html"):
             message.attach_alternative(str(payload["html"]), "text/html")
+        for item in payload.get("attachments") or []:
+            message.attach(*_stored_attachment(item))
         result = _send(message, connection)
         event = delivery.event
         if result.ok and event is not None and event.ticket_id and headers.get("Message-ID"):
@@ -283,6 +287,21 @@ class EmailTransport:
                 },
             )
         return result
+
+
+def _stored_attachment(item: dict[str, Any]) -> tuple[str, bytes, str]:
+    """(filename, bytes, type) of a file a sender saved in the media storage: deliveries
+    keep a reference, not the bytes, so a retry reads the same file."""
+    name = str(item.get("storage_name", ""))
+    try:
+        with default_storage.open(name, "rb") as stored:
+            content = stored.read()
+    except (OSError, ValueError):
+        raise ActionError(
+            _("The attachment %(name)s is no longer stored.") % {"name": item.get("filename", name)}
+        ) from None
+    filename = str(item.get("filename") or name.rsplit("/", 1)[-1])
+    return filename, content, str(item.get("content_type") or "application/octet-stream")
 
 
 email_transport = register(EmailTransport())

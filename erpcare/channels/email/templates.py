@@ -310,11 +310,11 @@ def render_email(
     subject = " ".join(subject.split())
     with override(language):
         footer = _("This message was sent by %(site)s.") % {"site": SITE_NAME}
-    html = _layout(subject, render_markdown(text), footer, language)
+    html = layout(subject, render_markdown(text), footer, language)
     return subject, f"{text}\n\n-- \n{footer}\n", html
 
 
-def _layout(subject: str, body_html: str, footer: str, language: str) -> str:
+def layout(subject: str, body_html: str, footer: str, language: str) -> str:
     # Inline styles only and no remote resources: mail clients strip <style> and block images.
     return (
         "<!DOCTYPE html>\n"

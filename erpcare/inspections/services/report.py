@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from erpcare.core.errors import ActionError
-from erpcare.customers.models import ErpInstance
+from erpcare.customers.models import ErpInstance, Organization
 from erpcare.inspections.models import Check, CheckResult, Layer, Rating, ResultStatus
 from erpcare.inspections.services.evaluate import STATUS_ORDER, rating_of
 
@@ -157,8 +157,8 @@ def period_bounds(
     )
 
 
-def customer_zone(instance: ErpInstance) -> tzinfo:
-    return ZoneInfo(instance.organization.time_zone or settings.TIME_ZONE)
+def customer_zone_of(organization: Organization) -> tzinfo:
+    return ZoneInfo(organization.time_zone or settings.TIME_ZONE)
 
 
 def report_context(
