@@ -1,22 +1,31 @@
 """Demo data for inspections: the shipped packs, and a small SQLite "ERP database" of the
 first demo customer's first ERP instance with a demo pack applied and two weeks of daily
-runs — the last three days find a negative stock the demo left in it."""
+runs — the last three days find a negative stock the demo left in it — and a weekly report
+mail for that customer."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from erpcare.accounts.models import RoleCode, User
 from erpcare.core import clock
 from erpcare.customers.models import ErpInstance, Organization
-from erpcare.inspections.models import DataSource, SourceKind
+from erpcare.inspections.models import (
+    DataSource,
+    ReportFrequency,
+    ReportSubscription,
+    SourceKind,
+)
 from erpcare.inspections.packs.loader import import_pack, install_shipped_packs
 from erpcare.inspections.services.assign import apply_pack
 from erpcare.inspections.services.diagnosis import active_assignments
+from erpcare.inspections.services.mailing import last_finished_period
+from erpcare.inspections.services.report import customer_zone_of
 from erpcare.inspections.services.runs import run_checks
 
 PACK_FILE = Path(__file__).resolve().parent / "inspection_pack.yaml"
@@ -96,4 +105,28 @@ def seed_inspections(organizations: list[Organization]) -> dict[str, int]:
         with clock.frozen_at(now - timedelta(days=days_ago)):
             run_checks(assignments)
         runs += 1
-    return {"packs": len(packs) + 1, "runs": runs}
+    _subscribe(instance, actor, now)
+    return {"packs": len(packs) + 1, "runs": runs, "report_subscriptions": 1}
+
+
+def _subscribe(instance: ErpInstance, actor: User, now: datetime) -> None:
+    """A weekly report mail for the customer, its last week already counted as sent, so
+    the demo's worker mails nothing until next Monday; "send now" shows one at once."""
+    organization = instance.organization
+    contact = (
+        User.objects.filter(organization=organization, is_active=True)
+        .exclude(email="")
+        .order_by("id")
+        .values_list("email", flat=True)
+        .first()
+    )
+    local_today = timezone.localtime(now, customer_zone_of(organization)).date()
+    ReportSubscription.objects.create(
+        organization=organization,
+        frequency=ReportFrequency.WEEKLY,
+        recipients="\n".join(filter(None, [contact, "it-manager@example.com"])),
+        language="zh-hans",
+        created_by=actor,
+        created_at=now - timedelta(days=HISTORY_DAYS),
+        last_period_end=last_finished_period(ReportFrequency.WEEKLY, local_today).end,
+    )

@@ -261,3 +261,25 @@ def test_the_command_refuses_a_database_that_has_demo_names_already():
 def test_the_command_rejects_a_bad_ticket_count():
     with pytest.raises(CommandError, match="--tickets"):
         call_command("erpcare_seed_demo", tickets=0, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_demo_inspects_an_instance_and_mails_its_report_weekly():
+    from erpcare.core import clock
+    from erpcare.inspections.models import InspectionRun, ReportSubscription
+    from erpcare.inspections.services.mailing import due_period, mail_due_reports
+
+    seed_demo(tickets=10, now=NOW)
+    runs = InspectionRun.objects.order_by("created_at")
+    assert runs.count() == 15  # two weeks of daily runs and today's
+    assert (runs.first().rating, runs.last().rating) == ("green", "red")  # the negative stock
+    subscription = ReportSubscription.objects.get()
+    assert (subscription.frequency, subscription.language, subscription.is_active) == (
+        "weekly",
+        "zh-hans",
+        True,
+    )
+    assert subscription.organization == runs.last().erp_instance.organization
+    # Last week counts as sent: the demo's worker mails nothing until next Monday.
+    assert due_period(subscription, clock.now()) is None
+    assert mail_due_reports() == {"sent": 0, "failed": 0}
