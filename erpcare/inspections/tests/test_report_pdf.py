@@ -165,3 +165,19 @@ def test_a_document_cannot_make_the_server_fetch_or_read_anything(
     with urllib.request.urlopen(f"{recorder}/probe") as answer:
         assert answer.status == 200
     assert _Recorder.hits == ["/probe"]
+
+
+def test_without_weasyprint_the_pdf_says_why_and_the_page_still_works(
+    cast: Cast, failing: InstanceCheck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # what a missing package looks like
+    client = signed_in(cast.mona)
+    response = client.get(reverse("inspections:report_pdf", args=[cast.acme_erp.pk]))
+    assert response.status_code == 503
+    assert "PDF output is not available on this server" in response.content.decode()
+    assert 'data-testid="report-rating"' not in response.content.decode()
+    page = client.get(reverse("inspections:report", args=[cast.acme_erp.pk]))
+    assert page.status_code == 200
+    assert 'data-testid="report-rating" data-rating="red"' in page.content.decode()
