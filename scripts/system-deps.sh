@@ -5,7 +5,8 @@
 #   scripts/system-deps.sh test    the above + PostgreSQL, Chromium, gettext,
 #                                  Dovecot (the IMAP server the mail tests read from),
 #                                  Prometheus Alertmanager (the alert source of the monitoring tests),
-#                                  Prometheus and MariaDB (data sources of the inspection tests)
+#                                  Prometheus, node_exporter and MariaDB (data sources of the
+#                                  inspection tests)
 set -euo pipefail
 goal=${1:-run}
 need=()
@@ -22,6 +23,7 @@ if [ "$goal" = test ]; then
   [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
   [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
   [ -x /usr/bin/prometheus ] || need+=(prometheus)
+  [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
   [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
