@@ -16,7 +16,9 @@ in the child, after one warm-up):
   after packs were applied);
 * ``idle tick``: ``take_due`` when nothing is due (most minutes);
 * ``1 % due`` / ``10 % due``: ``take_due`` when 300 / 3,000 assignments are due — decided,
-  grouped by instance and moved on to their next run, in one transaction.
+  grouped by instance and moved on to their next run, in one transaction;
+* the report of one instance over 30 days of daily runs of the 30 checks: reading it
+  (``report_context``) and printing it to PDF with WeasyPrint in zh-hans (median of 3).
 
 Report: bench/.work/inspections-report.md and inspections-results.json.
 """
@@ -135,6 +137,7 @@ def child_run(a: argparse.Namespace) -> dict:
     one_ms = median_ms(lambda: take_due(now), one_prepare)
     ten_prepare, ten_n = spread(0.10)
     ten_ms = median_ms(lambda: take_due(now), ten_prepare)
+    report_ms, pdf_ms, pdf_bytes, results_n = report_figures(instances[0], now, median_ms)
     return {
         "engine": connection.vendor,
         "instances": a.instances,
@@ -145,7 +148,48 @@ def child_run(a: argparse.Namespace) -> dict:
         "due_1pct_ms": one_ms,
         "due_10pct": ten_n,
         "due_10pct_ms": ten_ms,
+        "report_results": results_n,
+        "report_ms": report_ms,
+        "pdf_ms": pdf_ms,
+        "pdf_kb": round(pdf_bytes / 1024),
     }
+
+
+def report_figures(instance, now, median_ms) -> tuple[float, float, int, int]:
+    """A month of daily runs of the 30 checks on one instance (a tenth failing, with 20
+    finding rows each), then the report's data and its PDF (zh-hans: CJK fonts embedded)."""
+    from datetime import timedelta
+
+    from erpcare.inspections.models import CheckResult, InspectionRun, InstanceCheck
+    from erpcare.inspections.services.report import report_context, report_pdf
+
+    assignments = list(InstanceCheck.objects.filter(erp_instance=instance).order_by("id"))
+    results = []
+    for day in range(30):
+        at = now - timedelta(days=30 - day)
+        run = InspectionRun.objects.create(
+            erp_instance=instance, trigger="schedule", status="done", rating="yellow",
+            created_at=at, started_at=at, finished_at=at,
+        )  # fmt: skip
+        for n, assignment in enumerate(assignments):
+            failing = (n + day) % 10 == 0
+            results.append(
+                CheckResult(
+                    run=run, instance_check=assignment, check_version=1,
+                    status="warn" if failing else "ok", value=20 if failing else 0,
+                    findings=[{"id": i, "account": "6601", "debit": 10.5 * i} for i in range(20)]
+                    if failing else [],
+                    findings_total=20 if failing else 0, started_at=at,
+                )
+            )  # fmt: skip
+    CheckResult.objects.bulk_create(results, batch_size=1000)
+    start, end = (now - timedelta(days=30)).date(), now.date()
+    report_ms = median_ms(lambda: report_context(instance, start, end))
+    pdfs: list[bytes] = []
+    pdf_ms = median_ms(
+        lambda: pdfs.append(report_pdf(instance, start, end, language="zh-hans")), n=3
+    )
+    return report_ms, pdf_ms, len(pdfs[-1]), len(results)
 
 
 # ---------------------------------------------------------------- driver
@@ -203,6 +247,19 @@ def main() -> None:
             f"| {r['engine']} | {r['assignments']:,} | {r['initialise_ms']:,} | "
             f"{r['idle_tick_ms']:,} | {r['due_1pct_ms']:,} ({r['due_1pct']:,}) | "
             f"{r['due_10pct_ms']:,} ({r['due_10pct']:,}) |"
+        )
+    lines += [
+        "",
+        "The inspection report of one instance over 30 days (30 checks daily, a tenth failing "
+        "with 20 finding rows each): its data, and its PDF in zh-hans (median of 3).",
+        "",
+        "| engine | results read | report data (ms) | PDF (ms) | PDF size (KB) |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['engine']} | {r['report_results']:,} | {r['report_ms']:,} | "
+            f"{r['pdf_ms']:,} | {r['pdf_kb']:,} |"
         )
     report = "\n".join(lines) + "\n"
     (WORK / "inspections-report.md").write_text(report)
