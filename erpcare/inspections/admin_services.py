@@ -1,5 +1,6 @@
 """The inspections admin's actions: data sources (create, change, test, deactivate), the
-checks assigned to an ERP instance (switch on/off, schedule override) and pack import.
+checks assigned to an ERP instance (switch on/off, schedule override), pack import and
+the report mail subscriptions (create, change, delete, send now).
 
 Every function that changes something takes the actor first, checks the role and the
 instance's visibility before anything else, validates (``ActionError`` with a translated
@@ -14,19 +15,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from croniter import croniter
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import User
 from erpcare.audit.services import record
 from erpcare.core import clock
 from erpcare.core.errors import ActionError, NotFound
-from erpcare.customers.models import ErpInstance
-from erpcare.customers.services import visible_erp_instances
+from erpcare.customers.models import ErpInstance, Organization
+from erpcare.customers.services import visible_erp_instances, visible_organizations
 from erpcare.inspections.models import (
     CheckPack,
     DataSource,
     InstanceCheck,
+    ReportFrequency,
+    ReportMailing,
+    ReportSubscription,
     SourceKind,
 )
 from erpcare.inspections.permissions import (
@@ -335,3 +342,200 @@ def import_pack_text(actor: User, text: str, *, origin: str = "") -> CheckPack:
         return import_pack(text, actor=actor, shipped=False, origin=origin)
     except PackError as error:
         raise ActionError(str(error)) from None
+
+
+# ---------------------------------------------------------------------------
+# Report mail subscriptions
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscriptionValues:
+    """A report subscription's settings as the form gives them."""
+
+    organization_id: int | None
+    erp_instance_id: int | None
+    recipients: str
+    frequency: str
+    language: str
+    is_active: bool = True
+
+
+def subscriptions_for(user: User) -> QuerySet[ReportSubscription]:
+    """The subscriptions of the customers the user can see; none for non-readers."""
+    if not can_read_inspections(user):
+        return ReportSubscription.objects.none()
+    return ReportSubscription.objects.filter(organization__in=visible_organizations(user))
+
+
+def subscription_for(user: User, subscription_id: int) -> ReportSubscription:
+    found = (
+        subscriptions_for(user)
+        .select_related("organization", "erp_instance")
+        .filter(pk=subscription_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("Report subscription not found."))
+    return found
+
+
+def mailings_for(user: User) -> QuerySet[ReportMailing]:
+    """The report mailings of the customers the user can see; none for non-readers."""
+    if not can_read_inspections(user):
+        return ReportMailing.objects.none()
+    return ReportMailing.objects.filter(subscription__organization__in=visible_organizations(user))
+
+
+def _require_visible_subscription(actor: User, subscription: ReportSubscription) -> None:
+    if not subscriptions_for(actor).filter(pk=subscription.pk).exists():
+        raise NotFound(_("Report subscription not found."))
+
+
+def not_the_customers_instance(organization: Organization) -> ActionError:
+    return ActionError(
+        _("The chosen ERP instance does not belong to %(customer)s.")
+        % {"customer": organization.name}
+    )
+
+
+def _clean_subscription(actor: User, values: SubscriptionValues) -> dict[str, Any]:
+    """The model's field values for ``values``, or ActionError naming what is wrong."""
+    from erpcare.inspections.services.mailing import parse_recipients
+
+    organization: Organization | None = None
+    if values.organization_id is not None:
+        organization = visible_organizations(actor).filter(pk=values.organization_id).first()
+    if organization is None:
+        raise ActionError(_("Choose one of your customers."))
+    instance: ErpInstance | None = None
+    if values.erp_instance_id is not None:
+        instance = ErpInstance.objects.filter(
+            pk=values.erp_instance_id, organization=organization
+        ).first()
+        if instance is None:
+            raise not_the_customers_instance(organization)
+    recipients = parse_recipients(values.recipients)
+    if values.frequency not in ReportFrequency.values:
+        raise ActionError(_("Choose how often the report is mailed."))
+    if values.language not in dict(settings.LANGUAGES):
+        raise ActionError(_("Choose the report's language."))
+    return {
+        "organization": organization,
+        "erp_instance": instance,
+        "recipients": "\n".join(recipients),
+        "frequency": values.frequency,
+        "language": values.language,
+        "is_active": values.is_active,
+    }
+
+
+def _audit_subscription(fields: dict[str, Any]) -> dict[str, Any]:
+    instance = fields["erp_instance"]
+    return {
+        "customer": fields["organization"].code,
+        "erp_instance": instance.pk if instance is not None else None,
+        "frequency": fields["frequency"],
+        "language": fields["language"],
+        "recipients": fields["recipients"].split("\n"),
+        "is_active": fields["is_active"],
+    }
+
+
+def _fields_of(subscription: ReportSubscription) -> dict[str, Any]:
+    return {
+        "organization": subscription.organization,
+        "erp_instance": subscription.erp_instance,
+        "recipients": subscription.recipients,
+        "frequency": subscription.frequency,
+        "language": subscription.language,
+        "is_active": subscription.is_active,
+    }
+
+
+def create_subscription(actor: User, values: SubscriptionValues) -> ReportSubscription:
+    """A new subscription starts with the next finished period (``mailing.due_period``)."""
+    require_configure(actor)
+    fields = _clean_subscription(actor, values)
+    with transaction.atomic():
+        subscription = ReportSubscription.objects.create(
+            created_by=actor, created_at=clock.now(), **fields
+        )
+        record(
+            actor=actor,
+            action="inspections.subscription_created",
+            target=subscription,
+            data=_audit_subscription(fields),
+        )
+    return subscription
+
+
+def update_subscription(
+    actor: User, subscription: ReportSubscription, values: SubscriptionValues
+) -> ReportSubscription:
+    """Change a subscription. Its customer stays: the mailings already sent are the
+    customer's, and whoever sees the subscription sees them."""
+    require_configure(actor)
+    _require_visible_subscription(actor, subscription)
+    if values.organization_id != subscription.organization_id:
+        raise ActionError(
+            _("A subscription's customer cannot be changed; add a subscription instead.")
+        )
+    fields = _clean_subscription(actor, values)
+    with transaction.atomic():
+        locked = ReportSubscription.objects.select_for_update().get(pk=subscription.pk)
+        changed = sorted(key for key, value in fields.items() if getattr(locked, key) != value)
+        for key, value in fields.items():
+            setattr(locked, key, value)
+        locked.save(update_fields=[*fields])
+        record(
+            actor=actor,
+            action="inspections.subscription_changed",
+            target=locked,
+            data={**_audit_subscription(fields), "changed": changed},
+        )
+    return locked
+
+
+def delete_subscription(actor: User, subscription: ReportSubscription) -> None:
+    """Delete a subscription and its mailings' records. The stored PDFs stay: mails
+    still queued for delivery attach them."""
+    require_configure(actor)
+    _require_visible_subscription(actor, subscription)
+    with transaction.atomic():
+        # No select_related: FOR UPDATE cannot take the nullable side of an outer join.
+        locked = ReportSubscription.objects.select_for_update().get(pk=subscription.pk)
+        record(
+            actor=actor,
+            action="inspections.subscription_deleted",
+            target=locked,
+            data={**_audit_subscription(_fields_of(locked)), "mailings": locked.mailings.count()},
+        )
+        locked.delete()
+
+
+def send_now(actor: User, subscription: ReportSubscription) -> ReportMailing:
+    """Mail the last finished period (in the customer's time zone) again, now: a person's
+    "send now" does not claim the period, so the worker's schedule is unchanged."""
+    from erpcare.inspections.services import mailing
+    from erpcare.inspections.services.report import customer_zone_of
+
+    require_configure(actor)
+    _require_visible_subscription(actor, subscription)
+    today = timezone.localtime(clock.now(), customer_zone_of(subscription.organization)).date()
+    period = mailing.last_finished_period(subscription.frequency, today)
+    sent = mailing.send_period(subscription, period, actor=actor, claim=False)
+    if sent is None:  # pragma: no cover - only a claiming send returns None
+        raise ActionError(_("The report was not sent."))
+    record(
+        actor=actor,
+        action="inspections.report_sent",
+        target=subscription,
+        data={
+            "mailing": sent.pk,
+            "period_start": f"{period.start:%Y-%m-%d}",
+            "period_end": f"{period.end:%Y-%m-%d}",
+            "recipients": sent.recipients,
+        },
+    )
+    return sent

@@ -8,13 +8,19 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from erpcare.core.errors import ActionError
-from erpcare.customers.models import Organization
+from erpcare.customers.models import ErpInstance, Organization
 from erpcare.inspections import admin_services as svc
-from erpcare.inspections.models import DataSource, SourceKind
+from erpcare.inspections.models import (
+    DataSource,
+    ReportFrequency,
+    ReportSubscription,
+    SourceKind,
+)
 from erpcare.inspections.services.report import checked_period
 from erpcare.tickets.forms import StyledForm
 
@@ -249,3 +255,105 @@ class ReportPeriodForm(StyledForm):
             raise forms.ValidationError(exc.message) from None
         data["start"], data["end"] = start, end
         return data
+
+
+class SubscriptionForm(StyledForm):
+    """A report mail subscription. The customer and instance lists hold only what the
+    user can see; the service checks that the instance is the customer's and normalises
+    the recipients. Editing keeps the customer (the field is shown, not sent)."""
+
+    id_prefix = "subscription"
+
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Organization.objects.none(), empty_label="—"
+    )
+    erp_instance = forms.TypedChoiceField(
+        label=_("ERP instance"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Empty: one report for each of the customer's inspected instances."),
+    )
+    recipients = forms.CharField(
+        label=_("Recipients"),
+        max_length=5000,
+        help_text=_("E-mail addresses, one a line (commas and semicolons work too)."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=ReportFrequency.choices, initial=ReportFrequency.MONTHLY
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        initial=ReportSubscription._meta.get_field("language").default,
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(
+        self,
+        *args: Any,
+        organizations: QuerySet[Organization],
+        instances: QuerySet[ErpInstance],
+        editing: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        customer = self.fields["customer"]
+        assert isinstance(customer, forms.ModelChoiceField)
+        customer.queryset = organizations.order_by("name", "pk")
+        customer.disabled = editing
+        # Grouped by customer (<optgroup>); keyed by id, as two customers may share a name.
+        groups: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+        self.customer_of_instance: dict[int, int] = {}
+        for instance in instances.select_related("organization").order_by(
+            "organization__name", "organization_id", "name", "pk"
+        ):
+            group = groups.setdefault(instance.organization_id, (instance.organization.name, []))
+            group[1].append((instance.pk, instance.name))
+            self.customer_of_instance[instance.pk] = instance.organization_id
+        instance_field = self.fields["erp_instance"]
+        assert isinstance(instance_field, forms.TypedChoiceField)
+        instance_field.choices = [("", _("All inspected instances")), *groups.values()]
+
+    def clean_recipients(self) -> str:
+        from erpcare.inspections.services.mailing import parse_recipients
+
+        try:
+            return "\n".join(parse_recipients(self.cleaned_data.get("recipients") or ""))
+        except ActionError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        customer, instance = data.get("customer"), data.get("erp_instance")
+        if (
+            customer is not None
+            and instance is not None
+            and self.customer_of_instance.get(instance) != customer.pk
+        ):
+            # The service says the same; here it shows beside the field.
+            self.add_error("erp_instance", svc.not_the_customers_instance(customer).message)
+        return data
+
+    def values(self) -> svc.SubscriptionValues:
+        data = self.cleaned_data
+        return svc.SubscriptionValues(
+            organization_id=data["customer"].pk,
+            erp_instance_id=data.get("erp_instance"),
+            recipients=data["recipients"],
+            frequency=data["frequency"],
+            language=data["language"],
+            is_active=bool(data.get("is_active")),
+        )
+
+    @staticmethod
+    def initial_for(subscription: ReportSubscription) -> dict[str, Any]:
+        return {
+            "customer": subscription.organization_id,
+            "erp_instance": subscription.erp_instance_id,
+            "recipients": subscription.recipients,
+            "frequency": subscription.frequency,
+            "language": subscription.language,
+            "is_active": subscription.is_active,
+        }

@@ -1,5 +1,6 @@
 """Inspections pages under /desk/inspections/: the overview, an ERP instance's checks,
-data sources, runs and report, the packs, and the diagnosis panel of a desk ticket."""
+data sources, runs and report, the packs, the report mail subscriptions, and the
+diagnosis panel of a desk ticket."""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -42,6 +43,20 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("packs/<slug:code>/", views.pack_detail, name="pack"),
     path("packs/<slug:code>/apply", views.pack_apply, name="pack_apply"),
     path("packs/<slug:code>/export", views.pack_export, name="pack_export"),
+    path("mail/", views.mail, name="mail"),
+    path("mail/new", views.subscription_new, name="subscription_new"),
+    path("mail/<int:subscription_id>/edit", views.subscription_edit, name="subscription"),
+    path(
+        "mail/<int:subscription_id>/delete",
+        views.subscription_delete,
+        name="subscription_delete",
+    ),
+    path("mail/<int:subscription_id>/send", views.subscription_send, name="subscription_send"),
+    path(
+        "mail/mailings/<int:mailing_id>/files/<int:index>",
+        views.mailing_file,
+        name="mailing_file",
+    ),
     path("tickets/<str:number>/diagnosis", views.ticket_diagnosis, name="ticket_diagnosis"),
     path("tickets/<str:number>/diagnose", views.ticket_diagnose, name="ticket_diagnose"),
 ]

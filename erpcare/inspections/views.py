@@ -1,6 +1,7 @@
 """Inspections pages: the overview of every ERP instance's latest rating, an instance's
 assigned checks, data sources (with "test connection"), runs and report, the packs
-(import, export, apply) and the diagnosis panel on a desk ticket.
+(import, export, apply), the report mail subscriptions with their mailings' PDFs, and the
+diagnosis panel on a desk ticket.
 
 Readers (L2/L3, managers, admins, auditors) see the pages for the ERP instances they can
 see; for anybody else, and for instances they cannot see, the pages do not exist (404).
@@ -15,8 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import SuspiciousOperation
+from django.core.files.storage import default_storage
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -34,6 +37,7 @@ from erpcare.inspections.forms import (
     OverviewFilterForm,
     PackImportForm,
     ReportPeriodForm,
+    SubscriptionForm,
 )
 from erpcare.inspections.models import (
     CheckPack,
@@ -41,6 +45,7 @@ from erpcare.inspections.models import (
     DataSource,
     InspectionRun,
     InstanceCheck,
+    ReportSubscription,
     ResultStatus,
     RunStatus,
     Trigger,
@@ -69,6 +74,7 @@ FAILING = (ResultStatus.WARN, ResultStatus.CRITICAL, ResultStatus.ERROR, ResultS
 # A run has one result per assigned check; this bounds a page even for a huge pack.
 MAX_RESULTS_SHOWN = 1000
 POLL_SECONDS = 2
+MAILINGS_SHOWN = 50
 
 
 def _instance(request: HttpRequest, instance_id: int) -> ErpInstance:
@@ -553,6 +559,181 @@ def pack_import(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("inspections:pack", code=pack.code)
     return render(request, "inspections/pack_import.html", {"form": form}, status=status)
+
+
+# ---------------------------------------------------------------------------
+# Report mail: subscriptions, their mailings and the PDFs
+# ---------------------------------------------------------------------------
+
+
+def _subscription(request: HttpRequest, subscription_id: int) -> ReportSubscription:
+    try:
+        return svc.subscription_for(current_user(request), subscription_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _subscription_form(
+    request: HttpRequest, data: Any = None, subscription: ReportSubscription | None = None
+) -> SubscriptionForm:
+    user = current_user(request)
+    return SubscriptionForm(
+        data,
+        initial=SubscriptionForm.initial_for(subscription) if subscription else None,
+        organizations=visible_organizations(user),
+        instances=visible_erp_instances(user),
+        editing=subscription is not None,
+    )
+
+
+@read_view
+@require_GET
+def mail(request: HttpRequest) -> HttpResponse:
+    """Every subscription of the customers the reader can see, the form to add one
+    (configurers), and the latest mailings with their PDFs."""
+    user = current_user(request)
+    subscriptions = list(
+        svc.subscriptions_for(user)
+        .select_related("organization", "erp_instance")
+        .order_by("organization__name", "frequency", "id")
+    )
+    mailings = list(
+        svc.mailings_for(user)
+        .select_related("subscription__organization", "subscription__erp_instance", "created_by")
+        .order_by("-created_at", "-id")[:MAILINGS_SHOWN]
+    )
+    context = {
+        "active": "mail",
+        "subscriptions": subscriptions,
+        "mailings": mailings,
+        "mailings_shown": MAILINGS_SHOWN,
+        "form": _subscription_form(request) if can_configure_inspections(user) else None,
+    }
+    return no_store(render(request, "inspections/mail.html", context))
+
+
+def _subscription_page(
+    request: HttpRequest,
+    subscription: ReportSubscription | None,
+    form: SubscriptionForm,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"active": "mail", "subscription": subscription, "form": form}
+    return no_store(render(request, "inspections/subscription.html", context, status=status))
+
+
+@configure_view
+def subscription_new(request: HttpRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = _subscription_form(request, request.POST if posted else None)
+    status = 200
+    if posted:
+        status = 400
+        if form.is_valid():
+            try:
+                subscription = svc.create_subscription(current_user(request), form.values())
+            except ActionError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    _("Report subscription for %(customer)s added: %(frequency)s.")
+                    % {
+                        "customer": subscription.organization.name,
+                        "frequency": subscription.get_frequency_display(),
+                    },
+                )
+                return redirect("inspections:mail")
+    return _subscription_page(request, None, form, status)
+
+
+@configure_view
+def subscription_edit(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    subscription = _subscription(request, subscription_id)
+    posted = request.method == "POST"
+    form = _subscription_form(request, request.POST if posted else None, subscription)
+    status = 200
+    if posted:
+        status = 400
+        if form.is_valid():
+            try:
+                svc.update_subscription(current_user(request), subscription, form.values())
+            except ActionError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    _("The report subscription of %(customer)s is saved.")
+                    % {"customer": subscription.organization.name},
+                )
+                return redirect("inspections:mail")
+    return _subscription_page(request, subscription, form, status)
+
+
+@configure_view
+@require_POST
+def subscription_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    subscription = _subscription(request, subscription_id)
+    svc.delete_subscription(current_user(request), subscription)
+    messages.success(
+        request,
+        _("The report subscription of %(customer)s is deleted.")
+        % {"customer": subscription.organization.name},
+    )
+    return redirect("inspections:mail")
+
+
+@configure_view
+@require_POST
+def subscription_send(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    subscription = _subscription(request, subscription_id)
+    try:
+        sent = svc.send_now(current_user(request), subscription)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The report for %(start)s – %(end)s is queued for %(recipients)s.")
+            % {
+                "start": f"{sent.period_start:%Y-%m-%d}",
+                "end": f"{sent.period_end:%Y-%m-%d}",
+                "recipients": ", ".join(sent.recipients),
+            },
+        )
+    return redirect("inspections:mail")
+
+
+@read_view
+@require_GET
+def mailing_file(request: HttpRequest, mailing_id: int, index: int) -> FileResponse:
+    """One PDF of a mailing, as it was sent; 404 for a customer the reader cannot see,
+    an index out of range or a file no longer stored."""
+    from erpcare.core.pdf import PDF_CONTENT_TYPE
+
+    mailing = get_object_or_404(svc.mailings_for(current_user(request)), pk=mailing_id)
+    files = mailing.files if isinstance(mailing.files, list) else []
+    if index >= len(files) or not isinstance(files[index], dict):
+        raise Http404
+    item = files[index]
+    name = item.get("storage_name")
+    if not isinstance(name, str) or not name:
+        raise Http404
+    try:
+        handle = default_storage.open(name, "rb")
+    except (OSError, SuspiciousOperation):
+        raise Http404 from None
+    filename = item.get("filename")
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename if isinstance(filename, str) and filename else "report.pdf",
+        content_type=PDF_CONTENT_TYPE,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 data source pointing at a small ERP database the test made, tests its connection, imports
 a one-check pack from pasted YAML, applies it, clicks "Run now"; the real database worker
 carries the queued run out and the run page, polling by itself, shows the unbalanced
-journal entry the test wrote and the red rating."""
+journal entry the test wrote and the red rating; then the manager subscribes the customer
+to the monthly report mail, sends the last month now and deletes the subscription."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from erpcare.inspections.models import DataSource, InspectionRun, InstanceCheck
+from erpcare.inspections.models import (
+    DataSource,
+    InspectionRun,
+    InstanceCheck,
+    ReportMailing,
+    ReportSubscription,
+)
 from erpcare.inspections.tests import helpers
 from erpcare.inspections.tests.test_views import PACK_YAML
 
@@ -151,3 +158,30 @@ def test_manager_inspects_a_sqlite_erp_database_and_sees_the_finding(
     expect(page.get_by_test_id("report-period")).to_be_hidden()
     expect(page.get_by_test_id("report")).to_be_visible()
     snap(page, "report-print")
+
+    # The report mail: a monthly subscription, the last month sent now, then deleted.
+    page.emulate_media(media="screen")
+    page.get_by_test_id("inspections-nav-mail").click()
+    page.select_option("#subscription_customer", str(cast.acme.pk))
+    page.select_option("#subscription_erp_instance", str(cast.acme_erp.pk))
+    page.fill("#subscription_recipients", "CFO@acme.example; ops@acme.example")
+    page.select_option("#subscription_language", "en")
+    page.get_by_test_id("subscription-save").click()
+    row = page.get_by_test_id("subscription-row")
+    expect(row).to_have_count(1)
+    recipients = row.get_by_test_id("subscription-recipients")
+    expect(recipients).to_contain_text("cfo@acme.example")
+    expect(recipients).to_contain_text("ops@acme.example")
+    page.get_by_test_id("subscription-send").click()
+    expect(page.get_by_test_id("mailing-row")).to_have_count(1)
+    expect(page.get_by_test_id("mailing-how")).to_contain_text("by hand")
+    mailing = ReportMailing.objects.get()
+    assert mailing.recipients == ["cfo@acme.example", "ops@acme.example"]
+    with page.expect_download() as download:
+        page.get_by_test_id("mailing-file").click()
+    assert download.value.suggested_filename == mailing.files[0]["filename"]
+    snap(page, "report-mail")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("subscription-delete").click()
+    expect(page.get_by_test_id("subscription-row")).to_have_count(0)
+    assert not ReportSubscription.objects.exists()
