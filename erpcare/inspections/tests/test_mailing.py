@@ -290,3 +290,16 @@ def test_inactive_subscriptions_are_not_sent(cast: Cast, november_runs: Any, med
     _subscription(cast, is_active=False)
     with clock.frozen_at(DEC_1_0705_SHANGHAI):
         assert mailing.mail_due_reports(DEC_1_0705_SHANGHAI) == {"sent": 0, "failed": 0}
+
+
+@pytest.mark.django_db
+def test_a_chinese_subscription_gets_a_chinese_mail(
+    cast: Cast, november_runs: Any, media: Path
+) -> None:
+    subscription = _subscription(cast, language="zh-hans", recipients="ops@acme.example")
+    with clock.frozen_at(DEC_1_0705_SHANGHAI):
+        mailing.send_period(subscription, NOVEMBER)
+    payload = Delivery.objects.get().payload
+    assert payload["subject"] == "巡检报告 Acme 制造，2026-11-01 – 2026-11-30"
+    assert "Acme SAP PRD：红，1 项检查中有 1 项需要关注" in payload["text"]
+    assert payload["attachments"][0]["filename"].endswith("-20261101-20261130.pdf")
