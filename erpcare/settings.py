@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "erpcare.kb",
     "erpcare.monitoring",
     "erpcare.inspections",
+    "erpcare.backups",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ from erpcare.inspections.models import (
     RunStatus,
     Trigger,
 )
+from erpcare.inspections.runners.spec import SourceSpec
 from erpcare.inspections.services import incidents
 from erpcare.inspections.services.evaluate import Verdict, judge_probe, judge_rows, rating_of
 from erpcare.inspections.services.sources import spec_for
@@ -59,12 +60,13 @@ def zone_of(assignment: InstanceCheck) -> str:
     return assignment.erp_instance.organization.time_zone
 
 
-def ask(assignment: InstanceCheck) -> Verdict:
-    """Run one check against its data source and judge the answer (no database writes)."""
+def ask(assignment: InstanceCheck, spec: SourceSpec | None = None) -> Verdict:
+    """Run one check against its data source — or ``spec``, e.g. a restored copy of it —
+    and judge the answer (no database writes)."""
     from erpcare.inspections.runners import RunnerError, http_probe, promql, sql
 
     check = assignment.check_ref
-    spec = spec_for(assignment.data_source)
+    spec = spec or spec_for(assignment.data_source)
     params: Mapping[str, Any] = check.params or {}
     try:
         if check.kind == CheckKind.SQL:

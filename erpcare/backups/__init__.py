@@ -1,0 +1,1 @@
+"""Backups of ERP databases and of ERPCare itself, with verified restores."""
