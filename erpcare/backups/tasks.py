@@ -28,3 +28,16 @@ def verify(plan_id: int) -> dict[str, object]:
     )
     tests = [verify_point(point) for point in points_to_verify(plan)]
     return {"tests": [(t.pk, t.status) for t in tests]}
+
+
+@task()
+def verify_one(point_id: int, requested_by: int | None = None) -> dict[str, object]:
+    """A restore test of one point, asked for by a person (or the CLI)."""
+    from erpcare.accounts.models import User
+    from erpcare.backups.models import BackupPoint
+    from erpcare.backups.services.verify import verify_point
+
+    point = BackupPoint.objects.select_related("plan__erp_instance__organization").get(pk=point_id)
+    actor = User.objects.filter(pk=requested_by).first() if requested_by else None
+    test = verify_point(point, actor=actor)
+    return {"test": test.pk, "status": test.status}

@@ -452,3 +452,40 @@ def test_a_stale_backup_opens_an_incident_and_a_fresh_one_resolves_it(
     assert health.plan_health(plan).backup.rating == health.GREEN
     health.watch()
     assert AlertPayload.objects.filter(body__contains='"status": "resolved"').count() == 1
+
+
+# ---------------------------------------------------------------------------
+# Restore for real (a recovery drill)
+# ---------------------------------------------------------------------------
+
+
+def test_a_manager_restores_a_point_into_a_named_database_once(
+    cast: Cast, tryton_plan: BackupPlan, tryton_pg: tryton.TrytonDb
+) -> None:
+    from erpcare.audit.models import AuditEntry
+    from erpcare.backups.services.drill import restore_for_real
+    from erpcare.core.errors import ActionError, NotAllowed
+
+    point = run_backup(tryton_plan)
+    target = f"acme_drill_{uuid.uuid4().hex[:6]}"
+    with pytest.raises(ActionError, match="again to confirm"):
+        restore_for_real(cast.mona, point, target, confirm="something else")
+    with pytest.raises(ActionError, match="lower-case letters"):
+        restore_for_real(cast.mona, point, "Drop Table;", confirm="Drop Table;")
+    with pytest.raises(NotAllowed):
+        restore_for_real(cast.eric, point, target, confirm=target)
+    try:
+        test = restore_for_real(cast.mona, point, target, confirm=target)
+        assert test.status == RestoreStatus.OK, test.message
+        assert test.drill_target == target
+        with psycopg.connect(dbname=target, **server()) as conn:
+            moves = conn.execute("SELECT count(*) FROM account_move").fetchone()
+        assert moves is not None
+        assert moves[0] == point.stats["row_counts"]["account_move"]
+        assert AuditEntry.objects.filter(action="backups.restored_for_real").count() == 1
+        again = restore_for_real(cast.mona, point, target, confirm=target)
+        assert again.status == RestoreStatus.FAILED
+        assert "exists already" in again.message
+        assert leaked() == []
+    finally:
+        admin_execute(f"DROP DATABASE IF EXISTS {target} WITH (FORCE)")
