@@ -53,6 +53,23 @@ class BackupPlan(models.Model):
         max_length=500,
         help_text=_("A local or mounted directory on the worker machines."),
     )
+    # A copy of every artifact in S3-compatible object storage (empty bucket: none).
+    s3_bucket = models.CharField(_("S3 bucket"), max_length=63, blank=True)
+    s3_prefix = models.CharField(_("S3 key prefix"), max_length=200, blank=True)
+    s3_endpoint_url = models.CharField(
+        _("S3 endpoint"),
+        max_length=300,
+        blank=True,
+        help_text=_("Empty for AWS; the address of MinIO, Ceph, OSS or COS otherwise."),
+    )
+    s3_region = models.CharField(_("S3 region"), max_length=50, blank=True)
+    s3_access_key = models.CharField(_("S3 access key"), max_length=200, blank=True)
+    s3_secret_key = EncryptedTextField(_("S3 secret key"), blank=True)
+    keep_local = models.BooleanField(
+        _("keep the local copy"),
+        default=True,
+        help_text=_("Off: the local file is removed once the S3 copy is confirmed."),
+    )
     encrypt = models.BooleanField(
         _("encrypt"), default=True, help_text=_("AES-256-GCM with ERPCARE_BACKUP_KEY.")
     )
@@ -128,6 +145,8 @@ class BackupPoint(models.Model):
     plain_sha256 = models.CharField(_("SHA-256 before encryption"), max_length=64, blank=True)
     encrypted = models.BooleanField(_("encrypted"), default=False)
     key_id = models.CharField(_("key id"), max_length=8, blank=True)
+    local = models.BooleanField(_("local copy"), default=True)
+    remote_key = models.CharField(_("S3 object"), max_length=300, blank=True)
     server_version = models.CharField(_("server version"), max_length=100, blank=True)
     client_version = models.CharField(_("client version"), max_length=100, blank=True)
     # The engine's TableStats.as_dict(): tables, row counts (exact for the key tables),

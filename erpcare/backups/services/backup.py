@@ -7,15 +7,20 @@ list and row counts are taken in the dump's own snapshot where the engine can (P
 SQLite), so a restore test can compare counts exactly. After every successful backup the
 plan's retention is applied.
 
+With an S3 bucket, each artifact is also uploaded (and the local file optionally dropped);
+restore tests then download it when there is no local copy.
+
 External plans make nothing: they watch the newest file another tool wrote (a glob),
 record its size, checksum and age.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +31,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from erpcare.audit.services import record
+from erpcare.backups import remote
 from erpcare.backups.artifacts import ArtifactStore, load_keys
 from erpcare.backups.engines import get_engine
 from erpcare.backups.models import BackupKind, BackupPlan, BackupPoint, PointStatus
@@ -47,11 +53,12 @@ def store_for(plan: BackupPlan) -> ArtifactStore:
     return ArtifactStore(Path(plan.directory))
 
 
-def artifact_name(plan: BackupPlan, at: datetime) -> str:
-    """``<plan id>-<plan name>-<UTC time>.<ext>``: sortable, unique per second and plan."""
+def artifact_name(plan: BackupPlan, point: BackupPoint) -> str:
+    """``<plan id>-<plan name>-<UTC time>-p<point id>.<ext>``: sortable, and unique even
+    for two backups in one second (an S3 copy must never be overwritten by the next)."""
     stem = slugify(plan.name)[:60] or "backup"
-    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{plan.pk}-{stem}-{stamp}.{EXTENSIONS[BackupKind(plan.kind)]}"
+    stamp = point.started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{plan.pk}-{stem}-{stamp}-p{point.pk}.{EXTENSIONS[BackupKind(plan.kind)]}"
 
 
 def run_backup(plan: BackupPlan, *, actor: object | None = None) -> BackupPoint:
@@ -85,7 +92,7 @@ def _dump(plan: BackupPlan, point: BackupPoint) -> None:
     spec = source_spec(plan)
     engine.check_versions(spec)  # an older client than the server: a clear error first
     keys = load_keys() if plan.encrypt else None
-    name = artifact_name(plan, point.started_at)
+    name = artifact_name(plan, point)
     with engine.open_dump(
         spec,
         timeout=float(plan.timeout_seconds),
@@ -105,6 +112,47 @@ def _dump(plan: BackupPlan, point: BackupPoint) -> None:
     if result.stats is not None:
         point.stats = result.stats.as_dict()
         point.newest_document_at = result.stats.newest_document
+    bucket = bucket_for(plan)
+    if bucket is not None:
+        try:
+            point.remote_key = remote.upload(bucket, info.path, info.name, sha256=info.sha256)
+        except remote.RemoteError as exc:
+            # The backup itself is good: keep it locally and say the copy is missing.
+            point.error = exc.message[:4000]
+            return
+        if not plan.keep_local:
+            store_for(plan).delete(info.name)
+            point.local = False
+
+
+def bucket_for(plan: BackupPlan) -> remote.Bucket | None:
+    if not plan.s3_bucket:
+        return None
+    return remote.Bucket(
+        name=plan.s3_bucket,
+        prefix=plan.s3_prefix,
+        endpoint_url=plan.s3_endpoint_url,
+        region=plan.s3_region,
+        access_key=plan.s3_access_key,
+        secret_key=plan.s3_secret_key,
+    )
+
+
+@contextlib.contextmanager
+def artifact_file(plan: BackupPlan, point: BackupPoint) -> Iterator[Path]:
+    """The point's stored file, checked against its recorded size and SHA-256: the local
+    copy, or the S3 copy downloaded for the occasion."""
+    store = store_for(plan)
+    bucket = bucket_for(plan)
+    if (point.local and store.exists(point.artifact)) or not point.remote_key or bucket is None:
+        store.verify(point.artifact, point.sha256, point.size)
+        yield store.path_for(point.artifact)
+        return
+    with remote.downloaded(bucket, point.remote_key, Path(plan.directory) / "downloads") as path:
+        from erpcare.backups.artifacts import verify_artifact
+
+        verify_artifact(path, point.sha256, point.size)
+        yield path
 
 
 def _watch_external(plan: BackupPlan, point: BackupPoint) -> None:
@@ -167,11 +215,14 @@ def prune(plan: BackupPlan, *, dry_run: bool = False) -> PruneOutcome:
     if dry_run:
         return PruneOutcome(decided, removed)
     store = store_for(plan)
+    bucket = bucket_for(plan)
     now = clock.now()
     for decision in decided.delete:
         point = by_id[int(decision.point.id)]
         if point.status == PointStatus.OK and point.artifact and plan.kind != BackupKind.EXTERNAL:
             store.delete(point.artifact)
+            if point.remote_key and bucket is not None:
+                remote.delete(bucket, point.remote_key)
             point.status = PointStatus.PRUNED
         point.pruned_at = now
         point.prune_reason = decision.reason[:200]

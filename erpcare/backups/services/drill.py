@@ -30,7 +30,7 @@ from erpcare.backups.models import (
     RestoreTest,
 )
 from erpcare.backups.permissions import require_configure
-from erpcare.backups.services.backup import store_for
+from erpcare.backups.services.backup import artifact_file
 from erpcare.backups.services.specs import scratch_spec, source_spec
 from erpcare.core import clock
 from erpcare.core.errors import ActionError, Conflict
@@ -98,8 +98,12 @@ def restore_for_real(actor: User, point: BackupPoint, target: str, *, confirm: s
 
 def _restore(point: BackupPoint, target: str, test: RestoreTest) -> None:
     plan = point.plan
-    store = store_for(plan)
-    store.verify(point.artifact, point.sha256, point.size)
+    with artifact_file(plan, point) as stored:
+        _restore_file(point, target, test, stored)
+
+
+def _restore_file(point: BackupPoint, target: str, test: RestoreTest, stored: Path) -> None:
+    plan = point.plan
     engine = get_engine(plan.kind)
     admin = scratch_spec(plan)
     if plan.kind == BackupKind.SQLITE:
@@ -112,9 +116,7 @@ def _restore(point: BackupPoint, target: str, test: RestoreTest) -> None:
     elif _pg_database_exists(admin, target):
         raise Conflict(_("A database named %(name)s exists already.") % {"name": target})
     keys = load_keys() if point.encrypted else None
-    with plain_artifact_path(
-        store.path_for(point.artifact), expected_plain_sha256=point.plain_sha256, keys=keys
-    ) as path:
+    with plain_artifact_path(stored, expected_plain_sha256=point.plain_sha256, keys=keys) as path:
         with engine.restore_to_scratch(
             admin, path, timeout=float(plan.verify_timeout_seconds)
         ) as scratch:

@@ -96,6 +96,11 @@ def plan_health(plan: BackupPlan, now: datetime | None = None) -> PlanHealth:
         backup = Concern(
             YELLOW, _("The last backup failed: %(error)s") % {"error": last_point.error}
         )
+    elif plan.s3_bucket and not last_good.remote_key:
+        backup = Concern(
+            YELLOW,
+            _("The last backup has no S3 copy: %(error)s") % {"error": last_good.error},
+        )
     else:
         backup = Concern(
             GREEN,

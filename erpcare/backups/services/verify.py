@@ -39,7 +39,7 @@ from erpcare.backups.models import (
     RestoreStatus,
     RestoreTest,
 )
-from erpcare.backups.services.backup import store_for
+from erpcare.backups.services.backup import artifact_file
 from erpcare.backups.services.specs import scratch_spec
 from erpcare.core import clock
 from erpcare.core.errors import ActionError
@@ -114,8 +114,17 @@ def _restore_and_check(
         raise ActionError(
             _("External backups are watched and checksummed; ERPCare cannot restore them.")
         )
-    store = store_for(plan)
-    store.verify(point.artifact, point.sha256, point.size)
+    with artifact_file(plan, point) as stored:
+        _restore_file(plan, point, test, checks, stored)
+
+
+def _restore_file(
+    plan: BackupPlan,
+    point: BackupPoint,
+    test: RestoreTest,
+    checks: list[dict[str, str]],
+    stored: Path,
+) -> None:
     checks.append(
         _check(
             "checksum",
@@ -129,9 +138,7 @@ def _restore_and_check(
     if plan.kind == BackupKind.SQLITE:
         Path(admin.options["scratch_dir"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     keys = load_keys() if point.encrypted else None
-    with plain_artifact_path(
-        store.path_for(point.artifact), expected_plain_sha256=point.plain_sha256, keys=keys
-    ) as path:
+    with plain_artifact_path(stored, expected_plain_sha256=point.plain_sha256, keys=keys) as path:
         scratch = engine.restore_to_scratch(admin, path, timeout=float(plan.verify_timeout_seconds))
         test.scratch_name = scratch.name[:100]
         test.restore_seconds = round(scratch.seconds, 3)
