@@ -178,3 +178,29 @@ def test_a_restore_test_takes_the_newest_good_point_and_one_older_at_random(
         seen.add(chosen[1].pk)
     assert seen == older
     assert points_to_verify(_plan(instance, tmp_path, name="empty", kind="sqlite")) == []
+
+
+# ---------------------------------------------------------------------------
+# ERPCare's own database
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erpcares_own_database_is_backed_up_and_restore_tested(tmp_path: Path) -> None:
+    from django.conf import settings
+    from django.db import connection
+
+    name = str(settings.DATABASES["default"]["NAME"])
+    if connection.vendor == "sqlite" and ("memory" in name or name == ":memory:"):
+        pytest.skip("the SQLite test database lives in memory: there is no file to back up")
+    plan = BackupPlan.objects.create(
+        erp_instance=None, name="ERPCare itself", kind=connection.vendor,
+        directory=str(tmp_path / "own"), key_tables=["backups_backupplan"],
+        created_at=clock.now(),
+    )  # fmt: skip
+    point = run_backup(plan)
+    assert point.status == PointStatus.OK, point.error
+    assert point.stats["row_counts"]["backups_backupplan"] == 1
+    test = verify_point(point)
+    assert test.status == RestoreStatus.OK, (test.message, test.checks)
+    assert test.scratch_dropped
