@@ -27,6 +27,7 @@ from erpcare.core import clock
 from erpcare.core.context import ActionOrigin, origin
 from erpcare.customers.models import Contact, Contract, ErpInstance, Organization
 from erpcare.demo import DEMO_PASSWORD, data
+from erpcare.demo.backups import seed_backups
 from erpcare.demo.channels import seed_channels
 from erpcare.demo.inspections import seed_inspections
 from erpcare.demo.kb import seed_knowledge_base
@@ -108,6 +109,7 @@ def seed_demo(
         seed_channels(list(world.orgs.values()))
         seed_monitoring(list(world.orgs.values()))
         seed_inspections(list(world.orgs.values()))
+        seed_backups(list(world.orgs.values()))
     return SeedResult(True, len(plan.tickets), timer.perf_counter() - started)
 
 

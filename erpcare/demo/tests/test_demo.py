@@ -283,3 +283,48 @@ def test_the_demo_inspects_an_instance_and_mails_its_report_weekly():
     # Last week counts as sent: the demo's worker mails nothing until next Monday.
     assert due_period(subscription, clock.now()) is None
     assert mail_due_reports() == {"sent": 0, "failed": 0}
+
+
+@pytest.mark.django_db
+def test_the_demo_backs_up_its_erp_database_proves_a_restore_and_shows_a_missing_backup(
+    settings, tmp_path, monkeypatch
+):
+    from erpcare.backups.models import BackupPlan, BackupPoint, RestoreTest
+    from erpcare.backups.services.backup import store_for
+    from erpcare.backups.services.health import plan_health
+    from erpcare.demo.inspections import demo_erp_file
+
+    settings.VAR_DIR = tmp_path
+    monkeypatch.delenv("ERPCARE_BACKUP_KEY", raising=False)
+    monkeypatch.delenv("ERPCARE_BACKUP_KEY_FILE", raising=False)
+    seed_demo(tickets=10, now=NOW)
+    plan = BackupPlan.objects.get(kind="sqlite")
+    assert not plan.encrypt  # no key configured
+    assert plan.data_source.database == str(demo_erp_file(plan.erp_instance))
+    assert plan.directory.startswith(str(tmp_path / "demo-backups"))
+    points = list(plan.points.order_by("started_at"))
+    assert [p.status for p in points] == ["ok", "ok"]
+    assert points[1].started_at - points[0].started_at >= timedelta(hours=23)
+    for point in points:
+        assert store_for(plan).exists(point.artifact)
+        assert set(point.stats["exact"]) == {"journal_line", "stock_level", "purchase_order"}
+        assert point.stats["row_counts"]["journal_line"] == 80
+    test = RestoreTest.objects.get()
+    assert (test.point, test.status, test.scratch_dropped) == (points[1], "ok", True)
+    checks = {c["check"]: c["status"] for c in test.checks}
+    assert checks["row counts"] == "ok"
+    assert checks["negative-stock"] == "warn"  # the live database has it too
+    assert plan_health(plan).rating == "green"
+
+    watched = BackupPlan.objects.get(kind="external")
+    assert watched.erp_instance.product == "yonyou"
+    health = plan_health(watched)
+    assert health.rating == "red"
+    assert "No file matches" in health.backup.message
+
+    def backup_rows() -> tuple[int, int, int]:
+        return BackupPlan.objects.count(), BackupPoint.objects.count(), RestoreTest.objects.count()
+
+    before = backup_rows()
+    assert not seed_demo(tickets=10).created
+    assert backup_rows() == before == (2, 3, 1)
