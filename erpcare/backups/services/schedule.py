@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from erpcare.backups.models import BackupPlan
+from erpcare.backups.models import BackupKind, BackupPlan
 from erpcare.inspections.services.runs import next_run_after
 
 
@@ -43,7 +43,8 @@ def take_due(now: datetime) -> tuple[list[int], list[int]]:
             if plan.next_backup_at is None or plan.next_backup_at <= now:
                 plan.next_backup_at = next_run_after(plan.schedule, now, zone)
                 fields.append("next_backup_at")
-            if plan.next_verify_at is not None and plan.next_verify_at <= now:
+            due_verify = plan.next_verify_at is not None and plan.next_verify_at <= now
+            if due_verify and plan.kind != BackupKind.EXTERNAL:  # watched, never restored
                 verifies.append(plan.pk)
             if plan.next_verify_at is None or plan.next_verify_at <= now:
                 plan.next_verify_at = next_run_after(plan.verify_schedule, now, zone)

@@ -149,6 +149,11 @@ def test_the_schedule_starts_a_plan_at_its_next_time_and_takes_each_slot_once(
     assert take_due(later) == ([], [])  # the slot is taken
     plan.refresh_from_db()
     assert plan.next_backup_at > later
+    external = _plan(instance, tmp_path, kind=BackupKind.EXTERNAL, name="nas", external_path="/x")
+    take_due(later)
+    BackupPlan.objects.filter(pk=external.pk).update(next_verify_at=later, next_backup_at=later)
+    backups, verifies = take_due(later + timedelta(seconds=1))
+    assert (backups, verifies) == ([external.pk], [])  # watched, never restore-tested
     inactive = _plan(instance, tmp_path, kind=BackupKind.SQLITE, is_active=False, name="off")
     take_due(later)
     inactive.refresh_from_db()
