@@ -82,6 +82,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from erpcare.accounts.api import router as accounts_router
+    from erpcare.backups.api import router as backups_router
     from erpcare.channels.api import router as channels_router
     from erpcare.customers.api import router as customers_router
     from erpcare.inspections.api import router as inspections_router
@@ -100,6 +101,7 @@ def _register_routers() -> None:
     api.add_router("/intake", channels_router)
     api.add_router("/alerts", monitoring_router)
     api.add_router("/inspections", inspections_router)
+    api.add_router("/backups", backups_router)
 
 
 _register_routers()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("desk/channels/", include("erpcare.channels.urls_outbound")),
     path("desk/monitoring/", include("erpcare.monitoring.urls")),
     path("desk/inspections/", include("erpcare.inspections.urls")),
+    path("desk/backups/", include("erpcare.backups.urls")),
     path("desk/kb/", include("erpcare.kb.urls.desk")),
     path("portal/kb/", include("erpcare.kb.urls.portal")),
     path("portal/notifications/", include("erpcare.channels.urls_portal")),
