@@ -4,7 +4,8 @@ In order, stopping at the first thing that makes the rest meaningless:
 
 1. the stored file's size and SHA-256 against what was recorded at backup time (and,
    while decrypting, the plain bytes' SHA-256 and every chunk's authentication tag);
-2. the restore itself, within the plan's time limit — its duration is the measured RTO;
+2. the restore itself, within the plan's time limit — the time from the stored file
+   (download, checksum and decryption included) to a restored copy is the measured RTO;
 3. smoke checks on the copy: it has tables, every table recorded at backup time is
    there, and each key table has exactly the rows counted in the dump's snapshot (a dump
    of the wrong database, an empty one or a truncated one fails here);
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -114,8 +116,9 @@ def _restore_and_check(
         raise ActionError(
             _("External backups are watched and checksummed; ERPCare cannot restore them.")
         )
+    started = time.monotonic()  # the RTO runs from the stored file to a usable copy
     with artifact_file(plan, point) as stored:
-        _restore_file(plan, point, test, checks, stored)
+        _restore_file(plan, point, test, checks, stored, started)
 
 
 def _restore_file(
@@ -124,6 +127,7 @@ def _restore_file(
     test: RestoreTest,
     checks: list[dict[str, str]],
     stored: Path,
+    started: float,
 ) -> None:
     checks.append(
         _check(
@@ -141,7 +145,8 @@ def _restore_file(
     with plain_artifact_path(stored, expected_plain_sha256=point.plain_sha256, keys=keys) as path:
         scratch = engine.restore_to_scratch(admin, path, timeout=float(plan.verify_timeout_seconds))
         test.scratch_name = scratch.name[:100]
-        test.restore_seconds = round(scratch.seconds, 3)
+        # Download, checksum and decryption included: what a recovery would wait for.
+        test.restore_seconds = round(time.monotonic() - started, 3)
         RestoreTest.objects.filter(pk=test.pk).update(scratch_name=test.scratch_name)
         try:
             with scratch:
