@@ -174,7 +174,17 @@ def report_context(
         "end_day": end_day,
         "findings": report.findings[:TOP_FINDINGS],
         "more_findings": max(0, len(report.findings) - TOP_FINDINGS),
+        "backups": backup_health(instance),
     }
+
+
+def backup_health(instance: ErpInstance) -> list[Any]:
+    """Each active backup plan of the instance as it stands now (backups app)."""
+    from erpcare.backups.models import BackupPlan
+    from erpcare.backups.services.health import plan_health
+
+    plans = BackupPlan.objects.filter(erp_instance=instance, is_active=True).order_by("name")
+    return [plan_health(plan) for plan in plans]
 
 
 def report_pdf(

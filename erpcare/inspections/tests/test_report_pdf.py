@@ -181,3 +181,27 @@ def test_without_weasyprint_the_pdf_says_why_and_the_page_still_works(
     page = client.get(reverse("inspections:report", args=[cast.acme_erp.pk]))
     assert page.status_code == 200
     assert 'data-testid="report-rating" data-rating="red"' in page.content.decode()
+
+
+def test_the_report_shows_the_instances_backups_as_they_stand(
+    cast: Cast, failing: InstanceCheck, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from erpcare.backups.models import BackupPlan, BackupPoint
+    from erpcare.core import clock
+
+    plan = BackupPlan.objects.create(
+        erp_instance=cast.acme_erp, name="SAP nightly", kind="external",
+        external_path=str(tmp_path / "*.bak"), rpo_hours=24, created_at=clock.now(),
+    )  # fmt: skip
+    BackupPoint.objects.create(
+        plan=plan, status="ok", started_at=clock.now() - timedelta(hours=30),
+        finished_at=clock.now(), size=10, sha256="0" * 64,
+    )  # fmt: skip
+    client = signed_in(cast.mona)
+    page = client.get(reverse("inspections:report", args=[cast.acme_erp.pk])).content.decode()
+    assert 'data-testid="report-backup" data-rating="red"' in page
+    assert "RPO target is 24 h" in page
+    pdf = client.get(reverse("inspections:report_pdf", args=[cast.acme_erp.pk])).content
+    assert "SAP nightly" in pdf_text(pdf)
