@@ -9,6 +9,7 @@ and audra (auditor). Every password is ``correct horse 42``.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -140,3 +141,24 @@ def sla_defaults(db: Any) -> None:
 @pytest.fixture
 def sla_defaults_tx(transactional_db: Any) -> None:
     _sla_defaults.create_defaults(django_apps, None)
+
+
+DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "live_server"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ERPCARE_TEST_DB_ONLY=1 (the PostgreSQL pass of ``make test``), run only the
+    tests that use ERPCare's database: the others — parsers, engines, artifacts, runners —
+    give the same result on any database and already ran in the SQLite pass."""
+    if os.environ.get("ERPCARE_TEST_DB_ONLY") != "1":
+        return
+    keep: list[pytest.Item] = []
+    skipped: list[pytest.Item] = []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or bool(
+            DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (keep if uses_db else skipped).append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = keep
