@@ -5,9 +5,6 @@ pipeline's internal integration of the ERP instance, resolved when it is good ag
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +20,8 @@ from erpcare.backups.models import (
 )
 from erpcare.core import clock
 from erpcare.customers.models import ErpInstance
-from erpcare.monitoring.models import Integration, SourceKind
+from erpcare.monitoring.internal import alert_is_open, internal_integration, queue
+from erpcare.monitoring.models import Integration
 
 GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
 _ORDER = {GREY: 0, GREEN: 1, YELLOW: 2, RED: 3}
@@ -144,40 +142,15 @@ def plan_health(plan: BackupPlan, now: datetime | None = None) -> PlanHealth:
 # ---------------------------------------------------------------------------
 
 KEY_PREFIX = "erpcare-backups-"
-MAPPING = {
-    "identity": "identity",
-    "status": "status",
-    "name": "name",
-    "severity": "severity",
-    "summary": "summary",
-    "description": "description",
-    "labels": "labels",
-}
 
 
 def integration_for(instance: ErpInstance) -> Integration:
-
-    key = f"{KEY_PREFIX}{instance.pk}"
-    found = Integration.objects.filter(key=key).first()
-    if found is not None:
-        return found
-    return Integration.objects.create(
-        name=f"ERPCare backups · {instance.name}"[:100],
-        source=SourceKind.GENERIC,
-        key=key,
-        secret=secrets.token_urlsafe(32),
-        field_mapping=MAPPING,
-        organization=instance.organization,
-        erp_instance=instance,
-        created_at=clock.now(),
-    )
+    return internal_integration(instance, key_prefix=KEY_PREFIX, label="ERPCare backups")
 
 
 def _alert(plan: BackupPlan, concern_name: str, concern: Concern) -> object | None:
     """Queue a firing alert for a red concern, a resolution for a good one whose alert is
     open; None when there is nothing to say."""
-    from erpcare.monitoring.models import Alert, AlertPayload, AlertStatus, PayloadState
-
     instance = plan.erp_instance
     if instance is None:
         return None
@@ -186,12 +159,7 @@ def _alert(plan: BackupPlan, concern_name: str, concern: Concern) -> object | No
     if concern.rating == RED:
         status = "firing"
     elif concern.rating == GREEN:
-        still_open = (
-            Alert.objects.filter(integration=integration, identity=identity)
-            .exclude(status=AlertStatus.RESOLVED)
-            .exists()
-        )
-        if not still_open:
+        if not alert_is_open(integration, identity):
             return None
         status = "resolved"
     else:
@@ -199,7 +167,8 @@ def _alert(plan: BackupPlan, concern_name: str, concern: Concern) -> object | No
     title = (
         _("Backups of %(plan)s") if concern_name == "backup" else _("Restore tests of %(plan)s")
     ) % {"plan": plan.name}
-    body = json.dumps(
+    return queue(
+        integration,
         {
             "identity": identity,
             "status": status,
@@ -214,15 +183,6 @@ def _alert(plan: BackupPlan, concern_name: str, concern: Concern) -> object | No
                 "backup_plan": plan.name,
             },
         },
-        ensure_ascii=False,
-    )
-    return AlertPayload.objects.create(
-        integration=integration,
-        received_at=clock.now(),
-        body=body,
-        content_type="application/json",
-        sha256=hashlib.sha256(body.encode()).hexdigest(),
-        state=PayloadState.RECEIVED,
     )
 
 

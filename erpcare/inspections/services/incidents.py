@@ -12,50 +12,19 @@ nothing — its run is rated yellow and the report shows it.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 
-from erpcare.core import clock
 from erpcare.customers.models import ErpInstance
 from erpcare.inspections.models import CheckResult, InstanceCheck, ResultStatus, Severity
-from erpcare.monitoring.models import (
-    Alert,
-    AlertPayload,
-    AlertStatus,
-    Integration,
-    PayloadState,
-    SourceKind,
-)
+from erpcare.monitoring.internal import alert_is_open, internal_integration, queue
+from erpcare.monitoring.models import AlertPayload, Integration
 
-MAPPING = {
-    "identity": "identity",
-    "status": "status",
-    "name": "name",
-    "severity": "severity",
-    "summary": "summary",
-    "description": "description",
-    "labels": "labels",
-}
 KEY_PREFIX = "erpcare-inspections-"
 MAX_FINDINGS_IN_DESCRIPTION = 10
 
 
 def integration_for(instance: ErpInstance) -> Integration:
-    key = f"{KEY_PREFIX}{instance.pk}"
-    found = Integration.objects.filter(key=key).first()
-    if found is not None:
-        return found
-    return Integration.objects.create(
-        name=f"ERPCare inspections · {instance.name}"[:100],
-        source=SourceKind.GENERIC,
-        key=key,
-        secret=secrets.token_urlsafe(32),
-        field_mapping=MAPPING,
-        organization=instance.organization,
-        erp_instance=instance,
-        created_at=clock.now(),
-    )
+    return internal_integration(instance, key_prefix=KEY_PREFIX, label="ERPCare inspections")
 
 
 def identity(assignment: InstanceCheck) -> str:
@@ -96,17 +65,13 @@ def report(assignment: InstanceCheck, result: CheckResult) -> AlertPayload | Non
             return None
         status = "firing"
     elif result.status == ResultStatus.OK:
-        still_open = (
-            Alert.objects.filter(integration=integration, identity=alert_identity)
-            .exclude(status=AlertStatus.RESOLVED)
-            .exists()
-        )
-        if not still_open:
+        if not alert_is_open(integration, alert_identity):
             return None
         status = "resolved"
     else:
         return None
-    body = json.dumps(
+    return queue(
+        integration,
         {
             "identity": alert_identity,
             "status": status,
@@ -123,13 +88,4 @@ def report(assignment: InstanceCheck, result: CheckResult) -> AlertPayload | Non
                 "data_source": assignment.data_source.name,
             },
         },
-        ensure_ascii=False,
-    )
-    return AlertPayload.objects.create(
-        integration=integration,
-        received_at=clock.now(),
-        body=body,
-        content_type="application/json",
-        sha256=hashlib.sha256(body.encode()).hexdigest(),
-        state=PayloadState.RECEIVED,
     )
