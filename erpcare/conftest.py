@@ -148,15 +148,18 @@ DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With ERPCARE_TEST_DB_ONLY=1 (the PostgreSQL pass of ``make test``), run only the
-    tests that use ERPCare's database: the others — parsers, engines, artifacts, runners —
-    give the same result on any database and already ran in the SQLite pass."""
+    tests that use ERPCare's database or a PostgreSQL server (marked ``pg_server``, skipped
+    in the SQLite pass when no server is up): the others — parsers, engines, artifacts,
+    runners — give the same result on any database and already ran in the SQLite pass."""
     if os.environ.get("ERPCARE_TEST_DB_ONLY") != "1":
         return
     keep: list[pytest.Item] = []
     skipped: list[pytest.Item] = []
     for item in items:
-        uses_db = item.get_closest_marker("django_db") is not None or bool(
-            DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        uses_db = (
+            item.get_closest_marker("django_db") is not None
+            or item.get_closest_marker("pg_server") is not None
+            or bool(DB_FIXTURES & set(getattr(item, "fixturenames", ())))
         )
         (keep if uses_db else skipped).append(item)
     if skipped:

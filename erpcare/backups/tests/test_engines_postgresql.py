@@ -1,5 +1,6 @@
 """The PostgreSQL engine against a real server: ``DATABASE_URL`` when it is PostgreSQL,
-else the private server of ``scripts/pg.sh`` (started here when it is installed but down).
+else the private server of ``scripts/pg.sh`` (skipped when it is down: the PostgreSQL pass of
+``make test`` runs these, marked ``pg_server``).
 
 A source database with an ERP-like schema (accounts, moves, move lines, a view, a trigger
 function) is dumped with the real pg_dump and restored with the real pg_restore into
@@ -40,8 +41,8 @@ from erpcare.backups.engines import (
 from erpcare.backups.engines import postgresql as pg
 
 psycopg = pytest.importorskip("psycopg")
+pytestmark = pytest.mark.pg_server
 
-ROOT = Path(__file__).resolve().parents[3]
 KEY_TABLES = ["account_account", "account_move", "account_move_line", "ledger.period"]
 NEWEST_SQL = "SELECT max(create_date) FROM account_move"
 
@@ -75,9 +76,6 @@ def admin() -> DbSpec:
         password=uri.password or "",
     )
     problem = _reachable(spec)
-    if problem and not os.environ.get("DATABASE_URL") and list(pg.PG_LIB.glob("*/bin/pg_ctl")):
-        subprocess.run([str(ROOT / "scripts" / "pg.sh"), "start"], check=False, timeout=120)
-        problem = _reachable(spec)
     if problem:
         pytest.skip(
             f"no PostgreSQL server for the backup engine tests (scripts/pg.sh start): {problem}"

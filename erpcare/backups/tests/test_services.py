@@ -78,6 +78,18 @@ def leaked() -> list[str]:
     return get_engine("postgresql").leaked_scratch_databases(admin_spec())
 
 
+@pytest.fixture
+def pg_server() -> dict[str, Any]:
+    """The PostgreSQL server the Tryton databases live on; skips the test when it is down
+    (the SQLite pass without ``scripts/pg.sh``), as the Tryton fixture does."""
+    params = server()
+    try:
+        psycopg.connect(dbname="postgres", connect_timeout=5, **params).close()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"No PostgreSQL at {tryton.pg_server_uri()} (scripts/pg.sh start): {exc}")
+    return params
+
+
 @pytest.fixture(autouse=True)
 def backup_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ERPCARE_BACKUP_KEY", KEY)
@@ -264,7 +276,7 @@ def test_a_dump_of_the_wrong_database_fails_the_smoke_checks(
 
 
 def test_an_empty_database_backs_up_but_is_not_a_usable_backup(
-    tryton_instance: ErpInstance, tmp_path: Path
+    tryton_instance: ErpInstance, tmp_path: Path, pg_server: dict[str, Any]
 ) -> None:
     empty = f"erpcare_bk_empty_{uuid.uuid4().hex[:8]}"
     admin_execute(f"CREATE DATABASE {empty}")
@@ -305,7 +317,7 @@ def test_business_checks_on_the_copy_fail_the_test_unless_the_live_database_fail
 
 
 def test_a_restore_past_its_time_limit_is_stopped_and_reported(
-    tryton_instance: ErpInstance, tmp_path: Path
+    tryton_instance: ErpInstance, tmp_path: Path, pg_server: dict[str, Any]
 ) -> None:
     big = f"erpcare_bk_big_{uuid.uuid4().hex[:8]}"
     admin_execute(f"CREATE DATABASE {big}")

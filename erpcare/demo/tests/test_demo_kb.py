@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import transaction
 from django.db.models import Count, Q
 
 from erpcare.audit.models import AuditEntry
@@ -92,9 +93,13 @@ def test_ticket_mappings_name_real_templates_and_articles():
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def demo(db):
-    return seed_demo(tickets=200, now=NOW)
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo seeded once for the module (a minute on PostgreSQL), in a transaction
+    rolled back at the end; each test runs in a savepoint inside it and leaves it as found."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed_demo(tickets=200, now=NOW)
+        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db

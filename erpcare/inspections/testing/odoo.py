@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 import pytest
 
 from erpcare.inspections.runners.spec import SourceSpec
+from erpcare.inspections.testing import private_pg_uri
 
 SCHEMA = Path(__file__).with_name("odoo_schema.sql")
 TABLES = (
@@ -68,9 +69,7 @@ PROCUREMENT_CRON = 2
 
 def pg_server_uri() -> str:
     """The PostgreSQL server for scratch Odoo databases (no database name)."""
-    return os.environ.get(
-        "ERPCARE_ODOO_PG_URI", "postgresql://erpcare:erpcare@127.0.0.1:54330"
-    ).rstrip("/")
+    return os.environ.get("ERPCARE_ODOO_PG_URI", private_pg_uri()).rstrip("/")
 
 
 def _server() -> dict[str, Any]:

@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 import pytest
 
+from erpcare.inspections.testing import private_pg_uri
+
 Kind = Literal["sqlite", "postgresql"]
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -53,9 +55,7 @@ INSTALL = (
 
 def pg_server_uri() -> str:
     """The PostgreSQL server for Tryton databases (no database name): scripts/pg.sh's."""
-    return os.environ.get(
-        "ERPCARE_TRYTON_PG_URI", "postgresql://erpcare:erpcare@127.0.0.1:54330"
-    ).rstrip("/")
+    return os.environ.get("ERPCARE_TRYTON_PG_URI", private_pg_uri()).rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from erpcare.inspections.testing import private_pg_uri
+
 MODULES = ["account", "account_invoice", "stock", "purchase", "sale"]
 ADMIN_PASSWORD = "tryton admin 42"  # noqa: S105 -- a throwaway test database
 USER_PASSWORD = "tryton user 42"  # noqa: S105
@@ -443,9 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", required=True, help="a folder for work files")
     parser.add_argument(
         "--pg-uri",
-        default=os.environ.get(
-            "ERPCARE_TRYTON_PG_URI", "postgresql://erpcare:erpcare@127.0.0.1:54330"
-        ),
+        default=os.environ.get("ERPCARE_TRYTON_PG_URI", private_pg_uri()),
         help="PostgreSQL server (no database name)",
     )
     args = parser.parse_args(argv)

@@ -31,10 +31,14 @@ from erpcare.inspections.services.evaluate import judge_rows
 psycopg = pytest.importorskip("psycopg")
 
 DB = settings.DATABASES["default"]
-pytestmark = pytest.mark.skipif(
-    DB["ENGINE"] != "django.db.backends.postgresql",
-    reason="the PostgreSQL pack needs a PostgreSQL server: scripts/pg.sh start and DATABASE_URL",
-)
+pytestmark = [
+    pytest.mark.pg_server,
+    pytest.mark.skipif(
+        DB["ENGINE"] != "django.db.backends.postgresql",
+        reason="the PostgreSQL pack needs a PostgreSQL server: scripts/pg.sh start and "
+        "DATABASE_URL",
+    ),
+]
 
 PACK = parse_pack(
     (PACKS_DIR / "postgresql.yaml").read_text(encoding="utf-8"), origin="postgresql.yaml"

@@ -248,11 +248,16 @@ def test_sqlite_test_connection_names_the_library(erp_file: Path):
 # --------------------------------------------------------------------------- PostgreSQL
 
 DB = settings.DATABASES["default"]
-on_postgresql = pytest.mark.skipif(
+_skip_without_postgresql = pytest.mark.skipif(
     DB["ENGINE"] != "django.db.backends.postgresql",
     reason="PostgreSQL runner tests need a server: scripts/pg.sh start and a postgres:// "
     "DATABASE_URL",
 )
+
+
+def on_postgresql(test: Any) -> Any:
+    """Runs in the PostgreSQL pass (``pg_server``), skipped on SQLite."""
+    return pytest.mark.pg_server(_skip_without_postgresql(test))
 
 
 def _pg_spec(dbname: str, **changes: Any) -> SourceSpec:
