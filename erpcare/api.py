@@ -90,6 +90,7 @@ def _register_routers() -> None:
     from erpcare.monitoring.api import router as monitoring_router
     from erpcare.search.api import router as search_router
     from erpcare.sla.api import router as sla_router
+    from erpcare.surveys.api import router as surveys_router
     from erpcare.tickets.api import router as tickets_router
 
     api.add_router("/", accounts_router)
@@ -102,6 +103,7 @@ def _register_routers() -> None:
     api.add_router("/alerts", monitoring_router)
     api.add_router("/inspections", inspections_router)
     api.add_router("/backups", backups_router)
+    api.add_router("/surveys", surveys_router)
 
 
 _register_routers()

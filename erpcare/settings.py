@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "erpcare.monitoring",
     "erpcare.inspections",
     "erpcare.backups",
+    "erpcare.surveys",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,8 @@ ERPCARE_ATTACHMENT_TYPES = env_list(
 
 # Ticket workflow.
 ERPCARE_REOPEN_WINDOW_DAYS = env_int("ERPCARE_REOPEN_WINDOW_DAYS", 14, minimum=0)
+# Survey links (CSAT, NPS) work this many days after the invitation.
+ERPCARE_SURVEY_LINK_DAYS = env_int("ERPCARE_SURVEY_LINK_DAYS", 14, minimum=1)
 ERPCARE_AUTO_CLOSE_DAYS = env_int("ERPCARE_AUTO_CLOSE_DAYS", 7, minimum=1)
 ERPCARE_API_TOKEN_DAYS = env_int("ERPCARE_API_TOKEN_DAYS", 365, minimum=1)
 # How long a web process may trust a bearer token it has checked (0: check every request).
