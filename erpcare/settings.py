@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "erpcare.monitoring",
     "erpcare.inspections",
     "erpcare.backups",
+    "erpcare.reports",
     "erpcare.surveys",
 ]
 

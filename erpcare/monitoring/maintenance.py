@@ -77,3 +77,37 @@ def active_window(
         organization.pk if organization is not None else None,
         erp_instance.pk if erp_instance is not None else None,
     )
+
+
+def intervals(
+    window: MaintenanceWindow, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The spans within ``[start, end)`` during which the window is open (for the
+    availability KPI): the one-off range, or each cron firing's ``duration_minutes`` in the
+    window's time zone, clipped to the window's own range."""
+    lo, hi = max(start, window.starts_at), min(end, window.ends_at)
+    if not window.is_active or hi <= lo:
+        return []
+    if not window.cron:
+        return [(lo, hi)]
+    if window.duration_minutes <= 0:
+        return []
+    try:
+        zone = zoneinfo.ZoneInfo(window.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    length = timedelta(minutes=window.duration_minutes)
+    try:
+        # Start one duration earlier: a firing before ``lo`` may still be open at ``lo``.
+        firings = croniter(window.cron, (lo - length).astimezone(zone))
+        spans: list[tuple[datetime, datetime]] = []
+        while len(spans) < 100_000:
+            fired: datetime = firings.get_next(datetime)
+            if fired >= hi:
+                break
+            begin, finish = max(fired, lo), min(fired + length, hi)
+            if finish > begin:
+                spans.append((begin, finish))
+    except (ValueError, KeyError):
+        return []  # a malformed schedule never suppresses anything
+    return spans

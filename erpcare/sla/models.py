@@ -221,6 +221,9 @@ class TicketSla(models.Model):
     response_breached_at = models.DateTimeField(null=True)
     response_last_step = models.PositiveSmallIntegerField(default=0)  # % of the last step run
     response_overrun = models.DurationField(null=True)
+    # Working time the clock ran, by the calendar, when it stopped: what business-hours
+    # KPIs aggregate in SQL (the calendar cannot be evaluated in a query).
+    response_elapsed = models.DurationField(null=True)
 
     resolution_due_at = models.DateTimeField(null=True)  # null while paused or stopped
     resolution_stopped_at = models.DateTimeField(null=True)
@@ -228,6 +231,7 @@ class TicketSla(models.Model):
     resolution_breached_at = models.DateTimeField(null=True)
     resolution_last_step = models.PositiveSmallIntegerField(default=0)
     resolution_overrun = models.DurationField(null=True)
+    resolution_elapsed = models.DurationField(null=True)  # pauses left out
 
     paused_since = models.DateTimeField(null=True)
     paused_time = models.DurationField(default=timedelta(0))  # working time in closed pauses

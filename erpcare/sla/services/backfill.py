@@ -74,3 +74,31 @@ def _replay(ticket: Ticket, now: datetime) -> bool:
     with clock.frozen_at(now):
         follow_ticket(ticket, [], BACKFILL_ACTION)
     return True
+
+
+def fill_elapsed(*, limit: int = 2000) -> int:
+    """Record the working time of clocks stopped before ``response_elapsed`` and
+    ``resolution_elapsed`` existed, so business-hours KPIs count them; returns how many
+    clocks were filled (the reports job calls this until it returns 0)."""
+    from django.db.models import Q
+
+    from erpcare.sla.services.calendars import working_time
+    from erpcare.sla.services.clocks import closed_pauses, elapsed
+
+    missing = Q(response_stopped_at__isnull=False, response_elapsed__isnull=True) | Q(
+        resolution_stopped_at__isnull=False, resolution_elapsed__isnull=True
+    )
+    rows = list(
+        TicketSla.objects.filter(missing)
+        .select_related("calendar")
+        .prefetch_related("pauses")
+        .order_by("pk")[:limit]
+    )
+    for ts in rows:
+        wt = working_time(ts.calendar)
+        if ts.response_stopped_at is not None and ts.response_elapsed is None:
+            ts.response_elapsed = wt.between(ts.started_at, ts.response_stopped_at)
+        if ts.resolution_stopped_at is not None and ts.resolution_elapsed is None:
+            ts.resolution_elapsed = elapsed(wt, ts, ts.resolution_stopped_at, closed_pauses(ts))
+    TicketSla.objects.bulk_update(rows, ["response_elapsed", "resolution_elapsed"])
+    return len(rows)

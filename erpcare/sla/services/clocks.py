@@ -332,7 +332,8 @@ def _follow_response(ts: TicketSla, ticket: Ticket, wt: WorkingTime, now: dateti
         return False
     stopped = min(stops)
     ts.response_stopped_at = stopped
-    overrun = wt.between(ts.started_at, stopped) - share(ts.response_minutes, 100)
+    ts.response_elapsed = wt.between(ts.started_at, stopped)
+    overrun = ts.response_elapsed - share(ts.response_minutes, 100)
     ts.response_overrun = max(overrun, ZERO)
     if overrun > ZERO and ts.response_breached_at is None:
         _record_late_breach(ts, Metric.RESPONSE, wt, now)
@@ -354,6 +355,7 @@ def _follow_resolution(ts: TicketSla, ticket: Ticket, wt: WorkingTime, now: date
         ts.paused_time += pause.working_time or ZERO
         ts.resolution_stopped_at = None
         ts.resolution_overrun = None
+        ts.resolution_elapsed = None
         changed = True
     if ts.resolution_stopped_at is not None:
         return changed
@@ -377,7 +379,8 @@ def _follow_resolution(ts: TicketSla, ticket: Ticket, wt: WorkingTime, now: date
         stopped = ticket.resolved_at or ticket.closed_at or now
         ts.resolution_stopped_at = stopped
         pauses = closed_pauses(ts)
-        overrun = elapsed(wt, ts, stopped, pauses) - share(ts.resolution_minutes, 100)
+        ts.resolution_elapsed = elapsed(wt, ts, stopped, pauses)
+        overrun = ts.resolution_elapsed - share(ts.resolution_minutes, 100)
         ts.resolution_overrun = max(overrun, ZERO)
         if overrun > ZERO and ts.resolution_breached_at is None:
             _record_late_breach(ts, Metric.RESOLUTION, wt, now, pauses)

@@ -103,7 +103,11 @@ class TicketEvent(models.Model):
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_time"),
+            # KPIs count escalations, reopenings and resolutions per period.
+            models.Index(fields=["kind", "created_at"], name="event_kind_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.field}"

@@ -1,0 +1,1 @@
+"""Measuring the service: KPI definitions, dashboards, surveys' figures and monthly reports."""
