@@ -1,0 +1,6 @@
+"""The reports app's tables: daily rollups (``rollups``) and monthly service reports
+(``monthly``)."""
+
+from erpcare.reports.models.rollups import DailyRollup
+
+__all__ = ["DailyRollup"]
