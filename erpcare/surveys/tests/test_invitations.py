@@ -30,6 +30,10 @@ pytestmark = pytest.mark.django_db
 LINK = re.compile(r"https?://[^\s\"<>]+/surveys/s/[^\s\"<>]+")
 
 
+def survey_mails(user: Any) -> Any:
+    return Delivery.objects.filter(recipient=user, payload__has_key="subject")
+
+
 def csat(ticket: Any) -> list[Invitation]:
     return list(Invitation.objects.filter(kind=SurveyKind.CSAT, ticket=ticket).order_by("pk"))
 
@@ -48,7 +52,7 @@ class TestOnResolve:
         assert invite_csat(ticket.pk) is None
         assert jobs.csat_sweep() == {"invited": 0}
         assert len(csat(ticket)) == 1
-        assert Delivery.objects.filter(recipient=cast.alice, payload__has_key="subject").count() == 1
+        assert survey_mails(cast.alice).count() == 1
 
     def test_a_second_resolution_after_reopening_invites_again(
         self, cast: Any, resolve: Any
@@ -59,7 +63,9 @@ class TestOnResolve:
         resolve(cast, ticket)
         assert [i.cycle for i in csat(ticket)] == [0, 1]
 
-    def test_other_status_changes_invite_nobody(self, cast: Any, resolve: Any, django_capture_on_commit_callbacks: Any) -> None:
+    def test_other_status_changes_invite_nobody(
+        self, cast: Any, resolve: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
         from erpcare.tickets.services import transition_ticket
 
         ticket = new_ticket(cast)
@@ -92,7 +98,7 @@ class TestOnResolve:
         ticket = resolve(cast, new_ticket(cast))
         [invitation] = csat(ticket)
         assert not invitation.mailed
-        assert not Delivery.objects.filter(recipient=cast.alice, payload__has_key="subject").exists()
+        assert not survey_mails(cast.alice).exists()
 
     def test_a_resolution_replayed_after_its_link_expired_is_not_surveyed(
         self, cast: Any, django_capture_on_commit_callbacks: Any
@@ -101,12 +107,12 @@ class TestOnResolve:
 
         ticket = new_ticket(cast)
         # The demo replays history at past times; its receivers run at the final commit.
-        with django_capture_on_commit_callbacks() as callbacks:
-            with clock.frozen_at(clock.now() - timedelta(days=20)):
-                transition_ticket(
-                    cast.lina, ticket, to=Status.RESOLVED, resolution_code="configuration",
-                    resolution="x",
-                )  # fmt: skip
+        past = clock.now() - timedelta(days=20)
+        with django_capture_on_commit_callbacks() as callbacks, clock.frozen_at(past):
+            transition_ticket(
+                cast.lina, ticket, to=Status.RESOLVED, resolution_code="configuration",
+                resolution="x",
+            )  # fmt: skip
         assert callbacks
         for callback in callbacks:
             callback()
@@ -147,7 +153,8 @@ class TestMail:
         text = message.get_body(preferencelist=("plain",)).get_content()
         html = message.get_body(preferencelist=("html",)).get_content()
         for face in "😞🙁😐🙂😀":
-            assert face in text and face in html
+            assert face in text
+            assert face in html
         links = LINK.findall(text)
         # The wording's neutral link, then one per score.
         assert len(links) == 6
