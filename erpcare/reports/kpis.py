@@ -345,7 +345,7 @@ def reopen_rate(scope: Scope) -> Ratio:
     )
 
 
-def _escalated() -> Exists:
+def escalated() -> Exists:
     return Exists(
         TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=TicketEvent.Kind.ESCALATED)
     )
@@ -364,7 +364,7 @@ def first_contact_resolution(scope: Scope) -> Ratio:
     )
     resolved = scope.resolved()
     first_contact = resolved.annotate(
-        replies=Coalesce(staff_replies[:1], 0), escalated=_escalated()
+        replies=Coalesce(staff_replies[:1], 0), escalated=escalated()
     ).filter(replies__lte=1, escalated=False, reopen_count=0)
     return Ratio(first_contact.count(), resolved.count())
 
@@ -373,7 +373,7 @@ def l1_resolution_share(scope: Scope) -> Ratio:
     """Tickets resolved in the period at support tier 1 without ever being escalated, of
     all tickets resolved in the period (the seeds' target: L1 resolves most simple ones)."""
     resolved = scope.resolved()
-    at_l1 = resolved.annotate(escalated=_escalated()).filter(tier=1, escalated=False)
+    at_l1 = resolved.annotate(escalated=escalated()).filter(tier=1, escalated=False)
     return Ratio(at_l1.count(), resolved.count())
 
 
@@ -381,7 +381,7 @@ def escalation_rate(scope: Scope) -> Ratio:
     """Tickets created in the period that were escalated to a higher tier (so far), of all
     tickets created in the period."""
     created = scope.created()
-    return Ratio(created.filter(_escalated()).count(), created.count())
+    return Ratio(created.filter(escalated()).count(), created.count())
 
 
 def kb_deflection(scope: Scope) -> Ratio | NotAvailable:
