@@ -68,3 +68,35 @@ def test_the_worker_rolls_up_today_and_yesterday():
         date(2026, 11, 10),
         date(2026, 11, 11),
     }
+
+
+def test_the_command_prints_the_month_and_rolls_days_up(cast):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from erpcare.core import clock
+
+    out = io.StringIO()
+    with clock.frozen_at(AFTER):
+        call_command("reports", "kpis", "--month", "2026-11", "--customer", "acme", stdout=out)
+    text = out.getvalue()
+    assert "2026-11 (Asia/Shanghai)" in text
+    assert "80.0 %" not in text  # acme's own figures, not everyone's
+    assert "50.0 % (1/2)" in text  # acme's response SLA: T3 met, T4 breached
+    assert "99.653 %" in text  # Acme SAP PRD
+    out = io.StringIO()
+    with clock.frozen_at(AFTER):
+        call_command(
+            "reports", "rollup", "--since", "2026-11-01", "--until", "2026-11-30", stdout=out
+        )
+    assert "30 days rolled up" in out.getvalue()
+    for bad, message in (
+        (["rollup", "--since", "2026/11/01"], "YYYY-MM-DD"),
+        (["rollup", "--since", "2026-11-02", "--until", "2026-11-01"], "before"),
+        (["kpis", "--month", "2026-13"], "1 to 12"),
+        (["kpis", "--customer", "nobody"], "No customer"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("reports", *bad, stdout=io.StringIO())
