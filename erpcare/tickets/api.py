@@ -14,6 +14,7 @@ from pydantic import Field
 
 from erpcare.accounts.models import User
 from erpcare.core.errors import ActionError, NotFound
+from erpcare.core.exports import XLSX_CONTENT_TYPE
 from erpcare.core.pagination import page_of
 from erpcare.core.schemas import ERRORS
 from erpcare.tickets import services
@@ -35,7 +36,7 @@ from erpcare.tickets.schemas import (
     TicketUpdateIn,
     TransitionIn,
 )
-from erpcare.tickets.services import lookups
+from erpcare.tickets.services import exporting, lookups
 from erpcare.tickets.services.access import comments_of, events_of, files_of
 from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 
@@ -95,6 +96,33 @@ def list_tickets(request: HttpRequest, query: Query[TicketListQuery]) -> Any:
         .prefetch_related("tags")
     )
     return page_of(queryset, query.page, query.page_size)
+
+
+class TicketExportQuery(TicketListQuery):
+    format: str = Field("csv", description="csv (streamed, UTF-8 with BOM) or xlsx")
+
+
+@router.get(
+    "/export",
+    response=ERRORS,
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file: every matching ticket (no pagination).",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    XLSX_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
+)
+def export_tickets(request: HttpRequest, query: Query[TicketExportQuery]) -> Any:
+    """The tickets the caller may see, filtered as the list is, as one CSV or XLSX file.
+    ``page`` and ``page_size`` are ignored; an unknown format is a 400."""
+    filters = TicketFilters(**query.dict(exclude={"page", "page_size", "format"}))
+    queryset = filter_tickets(request.user, filters)  # type: ignore[arg-type]
+    return exporting.export_tickets(request.user, queryset, filters, query.format)  # type: ignore[arg-type]
 
 
 @router.post("", response={201: TicketOut, **ERRORS})

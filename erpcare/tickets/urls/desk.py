@@ -7,6 +7,7 @@ app_name = "desk"
 
 urlpatterns = [
     path("", desk.queue, name="queue"),
+    path("export", desk.export, name="export"),
     path("tickets/new/", desk.new_ticket, name="new"),
     path("tickets/<str:number>/", desk.ticket_detail, name="ticket"),
     path("tickets/<str:number>/sla", sla_views.ticket_explain, name="ticket_sla"),

@@ -6,6 +6,7 @@ app_name = "portal"
 
 urlpatterns = [
     path("", portal.ticket_list, name="tickets"),
+    path("export", portal.export, name="export"),
     path("tickets/new/", portal.new_ticket, name="new"),
     path("tickets/<str:number>/", portal.ticket_detail, name="ticket"),
     path("tickets/<str:number>/comment", portal.comment, name="comment"),

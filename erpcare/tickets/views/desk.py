@@ -14,7 +14,8 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,7 +36,15 @@ from erpcare.tickets.forms import (
     QueueFilterForm,
     TransitionForm,
 )
-from erpcare.tickets.models import TRANSITIONS, Channel, SlaState, Status, Ticket
+from erpcare.tickets.models import (
+    TRANSITIONS,
+    Channel,
+    SlaState,
+    Status,
+    Ticket,
+    TicketQuerySet,
+)
+from erpcare.tickets.services.exporting import export_tickets
 from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 from erpcare.tickets.views.common import (
     attachments_of,
@@ -94,6 +103,27 @@ DEFAULT_QUEUE = "open"
 QUEUE_RELATED = ("organization", "team", "assignee")
 
 
+def _queue_params(request: HttpRequest) -> tuple[str, QueryDict]:
+    """The queue's name and its filters: the query string over the queue's defaults."""
+    name = request.GET.get("queue", DEFAULT_QUEUE)
+    if name not in QUEUES:
+        name = DEFAULT_QUEUE
+    params = request.GET.copy()
+    params["queue"] = name
+    for key, value in QUEUES[name][1].items():
+        params.setdefault(key, value)
+    return name, params
+
+
+def _queue_tickets(user: User, name: str, filters: TicketFilters) -> TicketQuerySet:
+    tickets = filter_tickets(user, filters)
+    if name == "team":
+        tickets = tickets.filter(
+            team_id__in=TeamMembership.objects.filter(user=user).values("team_id")
+        )
+    return tickets
+
+
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
@@ -101,31 +131,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not user.is_staff:
         return redirect("portal:tickets")
-    name = request.GET.get("queue", DEFAULT_QUEUE)
-    if name not in QUEUES:
-        name = DEFAULT_QUEUE
-    params = request.GET.copy()
-    for key, value in QUEUES[name][1].items():
-        params.setdefault(key, value)
+    name, params = _queue_params(request)
     filter_form = DeskQueueFilterForm(params, user=user)
     error = None
     page: dict[str, Any] = paginate(Ticket.objects.none(), 1)
     try:
-        tickets = filter_tickets(user, TicketFilters.from_mapping(params))
-        if name == "team":
-            tickets = tickets.filter(
-                team_id__in=TeamMembership.objects.filter(user=user).values("team_id")
-            )
+        tickets = _queue_tickets(user, name, TicketFilters.from_mapping(params))
         tickets = tickets.select_related(*QUEUE_RELATED).defer("description", "resolution")
         page = paginate(tickets, page_number(request))
     except ActionError as exc:
         error = exc.message
+    export_params = params.copy()
+    export_params.pop("page", None)
     context = {
         "queues": [(key, label) for key, (label, _filters) in QUEUES.items()],
         "queue": name,
         "filter_form": filter_form,
         "page": page,
         "error": error,
+        "export_query": export_params.urlencode(),
     }
     return render_htmx(
         request,
@@ -134,6 +158,24 @@ def queue(request: HttpRequest) -> HttpResponse:
         context,
         status=400 if error else 200,
     )
+
+
+@staff_view
+@require_GET
+def export(request: HttpRequest) -> HttpResponseBase:
+    """The queue as shown (same queue, same filters, all pages) as CSV or XLSX."""
+    user = current_user(request)
+    name, params = _queue_params(request)
+    try:
+        filters = TicketFilters.from_mapping(params)
+        tickets = _queue_tickets(user, name, filters)
+        return export_tickets(
+            user, tickets, filters, params.get("format", ""), extra={"queue": name}
+        )
+    except ActionError as exc:
+        return HttpResponse(
+            exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8"
+        )
 
 
 # ---------------------------------------------------------------------------

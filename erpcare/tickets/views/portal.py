@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -33,6 +34,7 @@ from erpcare.tickets.forms import (
     ReopenForm,
 )
 from erpcare.tickets.models import Channel, Status, Ticket
+from erpcare.tickets.services.exporting import export_tickets
 from erpcare.tickets.services.listing import TicketFilters, filter_tickets
 from erpcare.tickets.views.common import (
     View,
@@ -75,25 +77,46 @@ def portal_view(desk_name: str) -> Callable[[View], View]:
     return decorate
 
 
-@portal_view("desk:queue")
-@require_GET
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    user = current_user(request)
+def _list_filters(request: HttpRequest) -> tuple[str, str, TicketFilters]:
     state = request.GET.get("state", "open")
     if state not in STATES:
         state = "open"
     q = request.GET.get("q", "").strip()[:200]
-    filters = TicketFilters(status=STATES[state][1], q=q or None, ordering="-updated")
+    return state, q, TicketFilters(status=STATES[state][1], q=q or None, ordering="-updated")
+
+
+@portal_view("desk:queue")
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    state, q, filters = _list_filters(request)
     tickets = filter_tickets(user, filters).select_related("requester")
     context = {
         "states": [(key, label) for key, (label, _status) in STATES.items()],
         "state": state,
         "q": q,
         "page": paginate(tickets, page_number(request)),
+        "export_query": urlencode({"state": state, "q": q}),
     }
     return render_htmx(
         request, "tickets/portal/list.html", "tickets/partials/portal_table.html", context
     )
+
+
+@portal_view("desk:export")
+@require_GET
+def export(request: HttpRequest) -> HttpResponseBase:
+    """The organization's tickets as listed (same state and search, all pages)."""
+    user = current_user(request)
+    _state, _q, filters = _list_filters(request)
+    try:
+        return export_tickets(
+            user, filter_tickets(user, filters), filters, request.GET.get("format", "")
+        )
+    except ActionError as exc:
+        return HttpResponse(
+            exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8"
+        )
 
 
 @portal_view("desk:new")
