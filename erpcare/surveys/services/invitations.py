@@ -350,6 +350,7 @@ def missing_csat(since: datetime) -> QuerySet[Ticket, int]:
             status=Status.RESOLVED,
             resolved_at__gte=since,
             requester__role__code=RoleCode.CUSTOMER,
+            requester__is_active=True,
             requester__organization=F("organization"),
         )
         .exclude(Exists(invited))
