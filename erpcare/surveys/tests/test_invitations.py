@@ -226,3 +226,15 @@ class TestNps:
         text = delivery.payload["text"]
         assert "0 (not at all likely) to 10" in text
         assert len(set(LINK.findall(text))) == 11
+
+
+def test_the_jobs_are_registered() -> None:
+    from django.utils.module_loading import import_string
+
+    from erpcare.core import scheduler
+
+    registered = scheduler.registered_jobs()
+    assert registered["surveys.nps"].func == "erpcare.surveys.jobs.invite_nps"
+    assert registered["surveys.csat_sweep"].func == "erpcare.surveys.jobs.csat_sweep"
+    assert import_string(registered["surveys.nps"].func) is jobs.invite_nps
+    assert import_string(registered["surveys.csat_sweep"].func) is jobs.csat_sweep
