@@ -198,3 +198,30 @@ class TestPortalPrompt:
         assert Response.objects.get().channel == "portal"
         after = client.get(page.wsgi_request.path).content.decode()
         assert 'data-testid="survey-prompt"' not in after
+
+
+class TestQueryCounts:
+    def test_the_list_costs_the_same_for_more_rows(
+        self, cast: Any, answers: dict[str, Response], resolve: Any
+    ) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client, desk = api(cast.lina), signed_in(cast.lina)
+
+        def cost() -> tuple[int, int, int]:
+            client.get("/api/v1/surveys/responses")  # warm the token cache
+            with CaptureQueriesContext(connection) as listing:
+                items = client.get("/api/v1/surveys/responses").json()["items"]
+            with CaptureQueriesContext(connection) as page:
+                assert desk.get("/desk/surveys/").status_code == 200
+            return len(listing), len(page), len(items)
+
+        before = cost()
+        for n in range(3):
+            ticket = resolve(cast, new_ticket(cast, title=f"more {n}", requester=cast.alice2))
+            respond(Invitation.objects.get(ticket=ticket), 1 + n)
+        after = cost()
+        assert after[2] == before[2] + 3
+        assert after[:2] == before[:2]
+        assert before[0] <= 4
