@@ -18,6 +18,8 @@ urlpatterns = [
     path("desk/inspections/", include("erpcare.inspections.urls")),
     path("desk/backups/", include("erpcare.backups.urls")),
     path("desk/surveys/", include("erpcare.surveys.urls_desk")),
+    path("desk/reports/", include("erpcare.reports.urls_monthly")),
+    path("portal/reports/", include("erpcare.reports.urls_monthly_portal")),
     path("desk/kb/", include("erpcare.kb.urls.desk")),
     path("portal/kb/", include("erpcare.kb.urls.portal")),
     path("portal/notifications/", include("erpcare.channels.urls_portal")),

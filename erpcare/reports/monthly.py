@@ -21,6 +21,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from erpcare.core import clock
 from erpcare.core.markdown import render_markdown
@@ -156,6 +157,10 @@ class MonthlyReport:
     @property
     def time_zone(self) -> str:
         return self.period.time_zone
+
+    @property
+    def mttr(self) -> timedelta | None:
+        return self.trend[-1].mttr if self.trend else None
 
 
 # --------------------------------------------------------------------------- inputs
@@ -503,6 +508,7 @@ def _charts(report: MonthlyReport) -> dict[str, SafeString]:
             unit=_("tickets"),
             width=340,
             testid="chart-volume-type",
+            integers=True,
         ),
         "volume_priority": svg.bar_chart(
             [c.label for c in report.volumes["priority"]],
@@ -511,12 +517,15 @@ def _charts(report: MonthlyReport) -> dict[str, SafeString]:
             unit=_("tickets"),
             width=340,
             testid="chart-volume-priority",
+            integers=True,
         ),
         "sla": svg.bar_chart(
             [r.label for r in sla_rows],
             [
-                svg.Series(_("Response"), [r.response.percent for r in sla_rows]),
-                svg.Series(_("Resolution"), [r.resolution.percent for r in sla_rows]),
+                svg.Series(_("First response"), [r.response.percent for r in sla_rows]),
+                svg.Series(
+                    pgettext("SLA clock", "Resolution"), [r.resolution.percent for r in sla_rows]
+                ),
             ],
             title=_("SLA achieved this month"),
             unit="%",
@@ -543,6 +552,7 @@ def _charts(report: MonthlyReport) -> dict[str, SafeString]:
             title=_("Tickets per month"),
             unit=_("tickets"),
             testid="chart-trend-volume",
+            integers=True,
         ),
     }
 

@@ -25,13 +25,16 @@ class Series:
     values: Sequence[float | None]
 
 
-def nice_ticks(top: float, count: int = 4) -> list[float]:
-    """0 and about ``count`` round steps (1, 2, 2.5 or 5 × 10ⁿ) reaching at least ``top``."""
+def nice_ticks(top: float, count: int = 4, *, integers: bool = False) -> list[float]:
+    """0 and about ``count`` round steps (1, 2, 2.5 or 5 × 10ⁿ) reaching at least ``top``;
+    whole steps only for ``integers`` (counts of tickets)."""
     if top <= 0 or not math.isfinite(top):
         return [0.0, 1.0]
     raw = top / count
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if integers:
+        step = max(1.0, float(math.ceil(step)))
     ticks = [0.0]
     while ticks[-1] < top - 1e-9:
         ticks.append(round(ticks[-1] + step, 10))
@@ -122,11 +125,12 @@ def bar_chart(
     width: int = 520,
     height: int = 220,
     testid: str = "chart",
+    integers: bool = False,
 ) -> SafeString:
     """Grouped vertical bars: one group per label, one bar per series, values on top."""
-    frame = _Frame(width, height)
+    frame = _Frame(width, height, top=38 if len(series) > 1 else 26)
     values = [v for s in series for v in s.values if v is not None]
-    ticks = nice_ticks(max(values, default=0.0))
+    ticks = nice_ticks(max(values, default=0.0), integers=integers)
     top = ticks[-1]
     parts = _open(frame, title, testid) + _axes(frame, ticks, unit) + _legend(frame, series)
     groups = max(len(labels), 1)
@@ -161,12 +165,13 @@ def line_chart(
     width: int = 520,
     height: int = 220,
     testid: str = "chart",
+    integers: bool = False,
 ) -> SafeString:
     """Lines over the labels (months), a dot and its value on each known point; a missing
     value breaks the line."""
-    frame = _Frame(width, height)
+    frame = _Frame(width, height, top=38 if len(series) > 1 else 26)
     values = [v for s in series for v in s.values if v is not None]
-    ticks = nice_ticks(max(values, default=0.0))
+    ticks = nice_ticks(max(values, default=0.0), integers=integers)
     top = ticks[-1]
     parts = _open(frame, title, testid) + _axes(frame, ticks, unit) + _legend(frame, series)
     count = max(len(labels), 1)
