@@ -55,12 +55,15 @@ def _local_date(invitation: Invitation) -> str:
 
 
 def _wants_mail(user: User) -> bool:
+    """E-mail on and "Satisfaction survey" not muted (the preference is read from the
+    user's cache when the caller selected it with ``notification_preference``)."""
     from erpcare.channels.models import NotificationPreference
 
     if not user.email:
         return False
-    pref = NotificationPreference.objects.filter(user=user).first()
-    if pref is None:
+    try:
+        pref = user.notification_preference
+    except NotificationPreference.DoesNotExist:
         return True
     return bool(pref.email_enabled) and SURVEY_EVENT not in (pref.muted_events or [])
 
@@ -236,14 +239,18 @@ def invite_nps(now: datetime | None = None, *, batch: int = 500) -> int:
     cycle = quarter_cycle(now)
     expires_at = now + timedelta(days=link_days())
     invited = 0
-    skipped: set[int] = set()
+    last = 0
     while True:
-        users = list(nps_candidates(cycle).exclude(pk__in=skipped).select_related("role")[:batch])
+        users = list(
+            nps_candidates(cycle)
+            .filter(pk__gt=last)
+            .select_related("role", "notification_preference")[:batch]
+        )
         if not users:
             return invited
+        last = users[-1].pk
         for user in users:
             if not _wants_mail(user):
-                skipped.add(user.pk)
                 continue
             try:
                 with transaction.atomic():
@@ -258,8 +265,7 @@ def invite_nps(now: datetime | None = None, *, batch: int = 500) -> int:
                     )
                     _queue_mail(invitation, *nps_mail(invitation))
             except IntegrityError:
-                skipped.add(user.pk)
-                continue
+                continue  # another worker invited this contact first
             invited += 1
 
 
