@@ -181,7 +181,7 @@ def sla_breached() -> Samples:
     from erpcare.tickets.models import OPEN_STATUSES, PRIORITY_SHORT, Ticket
 
     rows = (
-        Ticket.objects.filter(status__in=sorted(OPEN_STATUSES), sla__isnull=False)
+        Ticket.objects.filter(status__in=sorted(OPEN_STATUSES))
         .order_by()
         .values_list("priority")
         .annotate(
@@ -214,10 +214,15 @@ def _job_failures() -> list[tuple[str, int, float | None]]:
 
     from erpcare.core import clock
     from erpcare.core.models import JobRun
+    from erpcare.core.scheduler import registered_jobs
 
+    # By the registered jobs' names, so that the (job, scheduled_for) index of the slots
+    # is used; a job no longer registered is not reported.
     rows = (
         JobRun.objects.filter(
-            state=JobRun.State.FAILED, scheduled_for__gte=clock.now() - JOB_FAILURE_WINDOW
+            job__in=sorted(registered_jobs()),
+            scheduled_for__gte=clock.now() - JOB_FAILURE_WINDOW,
+            state=JobRun.State.FAILED,
         )
         .order_by()
         .values_list("job")

@@ -106,8 +106,9 @@ def fixture_data(cast: Cast, sla_defaults: None) -> None:
     add_job_run("sla.evaluate", JobRun.State.FAILED, timedelta(hours=2))
     add_job_run("sla.evaluate", JobRun.State.SUCCEEDED, timedelta(minutes=1))
     add_job_run("sla.evaluate", JobRun.State.FAILED, timedelta(hours=30))  # outside 24 h
-    add_job_run("inspections.run", JobRun.State.FAILED, timedelta(hours=23))
-    add_job_run("backups.verify", JobRun.State.SUCCEEDED, timedelta(hours=1))
+    add_job_run("inspections.schedule", JobRun.State.FAILED, timedelta(hours=23))
+    add_job_run("backups.watch", JobRun.State.SUCCEEDED, timedelta(hours=1))
+    add_job_run("an.old.job", JobRun.State.FAILED, timedelta(hours=1))  # not registered
 
     integration = Integration.objects.create(
         name="PRD", source=SourceKind.ALERTMANAGER, key="k-prd", secret="s" * 43,
@@ -145,12 +146,12 @@ def test_labelled_families_match_the_hand_counted_fixture(client: Client) -> Non
     }
     assert series(samples, "erpcare_job_failures") == {
         labels(job="sla.evaluate"): 2,
-        labels(job="inspections.run"): 1,
+        labels(job="inspections.schedule"): 1,
     }
     last = series(samples, "erpcare_job_last_failure_timestamp_seconds")
     assert last == {
         labels(job="sla.evaluate"): (NOW - timedelta(minutes=3, seconds=-3)).timestamp(),
-        labels(job="inspections.run"): (NOW - timedelta(hours=23, seconds=-3)).timestamp(),
+        labels(job="inspections.schedule"): (NOW - timedelta(hours=23, seconds=-3)).timestamp(),
     }
     # The monitoring app's unlabelled gauges come through the same registry.
     assert samples[("erpcare_alert_pipeline_lag_seconds", frozenset())] == 75
@@ -268,3 +269,27 @@ def test_a_real_prometheus_scrapes_the_labelled_families(
     assert got == {("P1", "open"): "3", ("P3", "waiting_vendor"): "1"}
     total = query(prometheus, 'sum(erpcare_tickets_open{priority="P1"})')
     assert total[0]["value"][1] == "3"
+
+
+@pytest.mark.usefixtures("fixture_data")
+def test_the_service_families_read_through_indexes_on_postgresql() -> None:
+    """Each family's query can be answered from an index (the sequential scan made
+    prohibitive, as it would be with a million tickets): no Seq Scan in any plan."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("plans are checked on PostgreSQL")
+    families = (
+        metrics.tickets_open, metrics.sla_breached, metrics.worker_heartbeat_ages,
+        metrics.job_failures,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for family in families:
+            with CaptureQueriesContext(connection) as captured:
+                list(family())
+            assert len(captured.captured_queries) == 1
+            cursor.execute("EXPLAIN " + captured.captured_queries[0]["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, (family.__name__, plan)
