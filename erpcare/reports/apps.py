@@ -11,3 +11,7 @@ class ReportsConfig(AppConfig):
         from erpcare.core import scheduler
 
         scheduler.register("reports.rollup", "*/10 * * * *", "erpcare.reports.jobs.roll_up")
+        # Last month's service report drafted per customer, for the manager to send.
+        scheduler.register(
+            "reports.monthly_drafts", "5 * * * *", "erpcare.reports.jobs.draft_monthly_reports"
+        )

@@ -12,3 +12,11 @@ def roll_up() -> dict[str, int]:
     result = roll_up_recent()
     result["clocks_filled"] = fill_elapsed()
     return result
+
+
+def draft_monthly_reports() -> dict[str, int]:
+    """Draft last month's service report for every customer under contract, once (hourly,
+    so the 1st is caught in every customer's time zone)."""
+    from erpcare.reports.monthly_service import draft_due_reports
+
+    return draft_due_reports()
