@@ -234,6 +234,16 @@ class QueueFilterForm(StyledForm):
         required=False,
         choices=[("", _("Any tier"))] + [(str(v), label) for v, label in SupportTier.choices],
     )
+    created_from = forms.DateField(
+        label=_("Created from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_to = forms.DateField(
+        label=_("Created until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     ordering = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -252,7 +262,11 @@ class QueueFilterForm(StyledForm):
         customer = cast(forms.ModelChoiceField, self.fields["customer"])
         customer.queryset = visible_organizations(user).order_by("name")
         for name, field in self.fields.items():
-            small = "form-control-sm" if name == "q" else "form-select-sm"
+            small = (
+                "form-control-sm"
+                if name in ("q", "created_from", "created_to")
+                else ("form-select-sm")
+            )
             field.widget.attrs["class"] += f" {small}"
             field.widget.attrs["data-testid"] = f"filter-{name}"
         self.fields["q"].widget.attrs["placeholder"] = _("Number or words in the title")

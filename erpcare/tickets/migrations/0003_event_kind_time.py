@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0002_ticket_sla_columns'),
+        ("tickets", "0002_ticket_sla_columns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['kind', 'created_at'], name='event_kind_time'),
+            model_name="ticketevent",
+            index=models.Index(fields=["kind", "created_at"], name="event_kind_time"),
         ),
     ]

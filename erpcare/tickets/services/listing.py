@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, OrderBy, Q
 from django.utils.translation import gettext as _
 
@@ -50,6 +53,9 @@ class TicketFilters:
     assignee: str | None = None
     q: str | None = None
     sla: str | None = None
+    # Local days (YYYY-MM-DD, ERPCARE_TIME_ZONE, both included) — the dashboards' drill-down.
+    created_from: str | None = None
+    created_to: str | None = None
     ordering: str = "-created"
 
     @classmethod
@@ -79,6 +85,18 @@ def _check(values: list[str], allowed: Any, label: str) -> list[str]:
                 _("%(value)s is not a valid %(field)s.") % {"value": value, "field": label}
             )
     return values
+
+
+def _day_start(text: str) -> datetime:
+    """Midnight of a local day in the service's time zone, as an aware datetime."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ActionError(
+            _("Give dates as YYYY-MM-DD (got %(text)s).") % {"text": text[:40]}
+        ) from None
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return datetime.combine(day, time.min, zone)
 
 
 def filter_tickets(user: User, filters: TicketFilters) -> TicketQuerySet:
@@ -137,6 +155,12 @@ def filter_tickets(user: User, filters: TicketFilters) -> TicketQuerySet:
     if filters.sla:
         queryset = queryset.filter(
             sla_state__in=_check(_split(filters.sla), SLA_FILTER_STATES, _("SLA state"))
+        )
+    if filters.created_from:
+        queryset = queryset.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        queryset = queryset.filter(
+            created_at__lt=_day_start(filters.created_to) + timedelta(days=1)
         )
     if filters.q:
         text = filters.q.strip()
