@@ -20,6 +20,8 @@ urlpatterns = [
     path("desk/surveys/", include("erpcare.surveys.urls_desk")),
     path("desk/dashboards/", include("erpcare.reports.urls_dashboards")),
     path("portal/dashboard/", include("erpcare.reports.urls_portal_dashboard")),
+    path("desk/reports/", include("erpcare.reports.urls_monthly")),
+    path("portal/reports/", include("erpcare.reports.urls_monthly_portal")),
     path("desk/kb/", include("erpcare.kb.urls.desk")),
     path("portal/kb/", include("erpcare.kb.urls.portal")),
     path("portal/notifications/", include("erpcare.channels.urls_portal")),
