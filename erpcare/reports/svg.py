@@ -110,9 +110,9 @@ def _legend(frame: _Frame, series: Sequence[Series]) -> list[str]:
         name = series[index].name
         x -= 14 + 7 * len(name) + 10 * sum(1 for c in name if ord(c) > 0x2E80)
         parts.append(
-            f'<rect x="{x:.1f}" y="6" width="10" height="10" fill="{PALETTE[index % 6]}"/>'
+            f'<rect x="{x:.1f}" y="19" width="10" height="10" fill="{PALETTE[index % 6]}"/>'
         )
-        parts.append(_text(x + 13, 15, name, anchor="start", size=9))
+        parts.append(_text(x + 13, 28, name, anchor="start", size=9))
     return parts
 
 
@@ -128,7 +128,7 @@ def bar_chart(
     integers: bool = False,
 ) -> SafeString:
     """Grouped vertical bars: one group per label, one bar per series, values on top."""
-    frame = _Frame(width, height, top=38 if len(series) > 1 else 26)
+    frame = _Frame(width, height, top=44 if len(series) > 1 else 26)
     values = [v for s in series for v in s.values if v is not None]
     ticks = nice_ticks(max(values, default=0.0), integers=integers)
     top = ticks[-1]
@@ -169,7 +169,7 @@ def line_chart(
 ) -> SafeString:
     """Lines over the labels (months), a dot and its value on each known point; a missing
     value breaks the line."""
-    frame = _Frame(width, height, top=38 if len(series) > 1 else 26)
+    frame = _Frame(width, height, top=44 if len(series) > 1 else 26)
     values = [v for s in series for v in s.values if v is not None]
     ticks = nice_ticks(max(values, default=0.0), integers=integers)
     top = ticks[-1]
