@@ -123,6 +123,7 @@ def test_charts_are_svg_with_escaped_labels(report):
     assert "A &amp; B" in bars
     assert svg.nice_ticks(7) == [0, 2, 4, 6, 8]
     assert svg.nice_ticks(0) == [0, 1]
+    assert svg.nice_ticks(3, integers=True) == [0, 1, 2, 3]  # no 0.75 tickets
     gaps = svg.line_chart(["a", "b", "c"], [svg.Series("s", [1, None, 2])], title="t")
     assert "<polyline" not in gaps  # a missing month breaks the line instead of a zero
     assert gaps.count("<circle") == 2
