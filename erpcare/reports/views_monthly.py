@@ -13,6 +13,7 @@ portal URL are sent to the desk.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from erpcare.core import clock
 from erpcare.core.errors import ActionError, NotFound
 from erpcare.core.pdf import PDF_CONTENT_TYPE, PdfUnavailable
 from erpcare.customers.models import Organization
@@ -158,7 +160,10 @@ def _download(report: MonthlyReport, kind: str) -> HttpResponse:
 def desk_index(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     organizations = visible_organizations(user).order_by("name")
-    form = PickForm(request.GET or None, organizations=organizations)
+    last_month = clock.now().date().replace(day=1) - timedelta(days=1)
+    form = PickForm(
+        request.GET or None, organizations=organizations, initial={"month": f"{last_month:%Y-%m}"}
+    )
     status = 200
     if request.GET:
         if form.is_valid():

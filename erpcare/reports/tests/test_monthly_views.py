@@ -216,3 +216,18 @@ def test_the_portal_shows_only_the_customers_own_sent_reports(cast, month, froze
         assert bob.get(url).status_code == 404
     assert "2026-11" not in bob.get("/portal/reports/").content.decode()
     assert alice.get("/portal/reports/2026-13/").status_code == 404
+
+
+def test_dates_are_the_customers_whatever_the_readers_time_zone(cast, month, frozen):
+    from erpcare.kb import services as kb
+    from erpcare.reports.tests.monthly_fixtures import at
+
+    with clock.frozen_at(at(2026, 11, 1, 0, 30)):  # 31 October 16:30 UTC
+        article = kb.create_article(cast.lina, title="Early bird", body="b", visibility="public")
+        kb.publish(cast.mona, article)
+    cast.mona.time_zone = "UTC"
+    cast.mona.save(update_fields=["time_zone"])
+    html = signed_in(cast.mona).get(URL).content.decode()
+    assert "Early bird" in html
+    assert "2026-11-01)" in html
+    assert "2026-10-31)" not in html
