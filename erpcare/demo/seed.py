@@ -43,6 +43,7 @@ from erpcare.demo.plan import (
     TicketPlan,
     build_plan,
 )
+from erpcare.demo.reports import seed_reports
 from erpcare.sla.services.evaluator import evaluate_due
 from erpcare.tickets.models import Ticket
 from erpcare.tickets.services import (
@@ -110,6 +111,7 @@ def seed_demo(
         seed_monitoring(list(world.orgs.values()))
         seed_inspections(list(world.orgs.values()))
         seed_backups(list(world.orgs.values()))
+        seed_reports([org.pk for org in world.orgs.values()], now)
     return SeedResult(True, len(plan.tickets), timer.perf_counter() - started)
 
 

@@ -4,7 +4,7 @@ seeded once for the module (the read-only tests share it)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth import authenticate
@@ -143,3 +143,18 @@ def test_tickets_are_real_history_made_by_the_services(demo):
         assert duplicate.resolution_code == "duplicate"
         assert duplicate.merged_into.organization_id == duplicate.organization_id
         assert duplicate.merged_into.status in OPEN_STATUSES
+
+
+@pytest.mark.django_db
+def test_the_dashboards_have_the_demo_history_and_last_month_is_drafted(demo):
+    from erpcare.reports.models import DailyRollup, MonthlyReport
+    from erpcare.reports.rollups import Filters, local_today, totals
+
+    today = local_today(NOW)
+    history = totals(Filters(today - timedelta(days=120), today))
+    assert history["created"] == Ticket.objects.filter(merged_into__isnull=True).count()
+    assert history["backlog"] == Ticket.objects.filter(status__in=OPEN_STATUSES).count()
+    assert DailyRollup.objects.filter(day=today).exists()
+    drafts = MonthlyReport.objects.filter(status="draft")
+    assert drafts.count() == Organization.objects.count()
+    assert {d.month for d in drafts} == {date(2026, 10, 1)}  # NOW is in November
