@@ -288,6 +288,29 @@ def customers_table(selection: Selection) -> list[dict[str, Any]]:
     return sorted(table, key=lambda row: (-row["created"], row["name"]))
 
 
+def kpi_table(selection: Selection) -> tuple[list[Any], list[list[Any]]]:
+    """The dashboard's figures per customer and in total, as a header and rows (exports)."""
+    header = [
+        _("Customer"), _("New tickets"), _("Resolved"), _("Open at the end"),
+        _("First response SLA met (%)"), _("Resolution SLA met (%)"), _("SLA breaches"),
+        _("Resolved at L1 (%)"), _("Reopened (%)"), _("Escalated (%)"),
+        _("First response, mean (min)"), _("Resolution, mean (h)"),
+    ]  # fmt: skip
+    rows: list[list[Any]] = []
+    f = selection.filters
+    ids = sorted({r["organization_id"] for r in by_dimension(f, "organization", "created")})
+    names = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name"))
+    per = [(names.get(pk, str(pk)), frozenset({pk})) for pk in ids]
+    for name, only in [*sorted(per), (_("All customers"), f.organization_ids)]:
+        t = tiles(Selection(Filters(f.first, f.last, only, f.team_ids, f.modules)))
+        rows.append([
+            name, t["created"], t["resolved"], t["backlog"], t["response_sla"],
+            t["resolution_sla"], t["breaches"], t["l1_share"], t["reopen_rate"],
+            t["escalation_rate"], t["first_response_minutes"], t["resolution_hours"],
+        ])  # fmt: skip
+    return header, rows
+
+
 def breaches(user: User, selection: Selection) -> list[Ticket]:
     """Open tickets whose SLA is breached or about to be, soonest due first (live, through
     the ``sla_state, sla_due_at`` index)."""

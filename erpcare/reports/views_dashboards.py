@@ -6,12 +6,15 @@ rollups or a few indexed live queries (``dashboards``). Anybody not allowed gets
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from erpcare.reports import dashboards
+from erpcare.audit.services import record
+from erpcare.core.errors import ActionError
+from erpcare.core.exports import check_format, table_response
+from erpcare.reports import dashboards, kpis
 from erpcare.reports.forms import DashboardFilterForm
 from erpcare.reports.permissions import (
     can_see_agent_dashboard,
@@ -83,6 +86,38 @@ def widget(request: HttpRequest, name: str) -> HttpResponse:
     else:
         context["tickets"] = dashboards.breaches(current_user(request), selection)
     return render(request, f"reports/dashboards/_{name}.html", context)
+
+
+@service_view
+@require_GET
+def export(request: HttpRequest) -> HttpResponseBase:
+    """The dashboard's figures as a table (one row per customer, then the total) in CSV or
+    Excel, for the same filters; one audit entry."""
+    form = _form(request)
+    if form.is_bound and not form.is_valid():
+        return render(request, "reports/dashboards/_invalid.html", {"form": form}, status=400)
+    selection = form.selection()
+    try:
+        fmt = check_format(request.GET.get("format"))
+    except ActionError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    header, rows = dashboards.kpi_table(selection)
+    record(
+        actor=current_user(request),
+        action="reports.exported",
+        target=None,
+        data={"format": fmt, "filters": request.GET.dict(), "rows": len(rows)},
+    )
+    name = f"kpis-{selection.filters.first:%Y%m%d}-{selection.filters.last:%Y%m%d}"
+    return table_response(fmt, name, header, rows, sheet=str(_("KPIs")))
+
+
+@service_view
+@require_GET
+def glossary(request: HttpRequest) -> HttpResponse:
+    """Every KPI's name and definition, as computed (``reports.kpis.DEFINITIONS``)."""
+    context = {"definitions": kpis.DEFINITIONS, "time_zone": settings.TIME_ZONE}
+    return render(request, "reports/dashboards/glossary.html", context)
 
 
 @agent_view

@@ -162,3 +162,40 @@ def test_operations_counts_open_incidents(cast, rolled):
     html = get(signed_in(cast.mona), "/desk/dashboards/operations").content.decode()
     assert re.search(r'data-testid="ops-incidents".*?data-value="0"', html, re.S)
     assert 'data-testid="ops-backups"' in html
+
+
+def test_the_figures_export_per_customer_and_in_total(cast, rolled):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from erpcare.audit.models import AuditEntry
+
+    client = signed_in(cast.mona)
+    response = get(client, f"/desk/dashboards/export?{NOVEMBER}&format=csv")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0][:4] == ["Customer", "New tickets", "Resolved", "Open at the end"]
+    rows = {row[0]: row for row in table[1:]}
+    assert rows["Acme 制造"][1:4] == ["2", "2", "0"]
+    assert rows["Globex Retail"][1:4] == ["4", "3", "2"]
+    assert rows["All customers"][1:5] == ["6", "5", "2", "80.0"]
+    book = get(client, f"/desk/dashboards/export?{NOVEMBER}&format=xlsx&customer=acme")
+    sheet = load_workbook(io.BytesIO(b"".join(book.streaming_content))).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert [row[0] for row in values] == ["Customer", "Acme 制造", "All customers"]
+    assert values[2][1] == 2  # one customer chosen: its total, not everyone's
+    assert AuditEntry.objects.filter(action="reports.exported").count() == 2
+    bad = get(client, f"/desk/dashboards/export?{NOVEMBER}&format=pdf")
+    assert bad.status_code == 400
+    assert "csv or xlsx" in bad.content.decode()
+    assert get(signed_in(cast.lina), "/desk/dashboards/export?format=csv").status_code == 404
+
+
+def test_the_glossary_defines_every_kpi(cast):
+    html = get(signed_in(cast.mona), "/desk/dashboards/glossary").content.decode()
+    for code in ("fcr", "l1_share", "availability", "kb_deflection", "mttr", "nps"):
+        assert f'data-testid="kpi-{code}"' in html
+    assert "overlapping ones counted once" in html
