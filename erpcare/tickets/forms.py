@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from erpcare.accounts.models import RoleCode, SupportTier, Team, User
 from erpcare.core.errors import ActionError
@@ -235,7 +236,7 @@ class QueueFilterForm(StyledForm):
         choices=[("", _("Any tier"))] + [(str(v), label) for v, label in SupportTier.choices],
     )
     created_from = forms.DateField(
-        label=_("Created from"),
+        label=pgettext_lazy("date filter", "Created from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
