@@ -316,7 +316,11 @@ def main() -> None:
         url = pg.start()
     say(f"== dashboards and monthly report over {args.tickets:,} tickets (PostgreSQL)")
     env = dict(
-        os.environ, DATABASE_URL=url, ERPCARE_TIME_ZONE="Asia/Shanghai", ERPCARE_STATIC_MANIFEST="0"
+        os.environ,
+        DATABASE_URL=url,
+        ERPCARE_TIME_ZONE="Asia/Shanghai",
+        ERPCARE_STATIC_MANIFEST="0",
+        ERPCARE_LOG_LEVEL="WARNING",
     )
     # A fresh database each run.
     subprocess.run(
