@@ -80,6 +80,16 @@ class TicketListQuery(Schema):
     tier: int | None = Field(None, ge=1, le=3)
     assignee: str | None = Field(None, description="E-mail address, 'me' or 'none'")
     q: str | None = Field(None, max_length=200, description="Ticket number or words in the title")
+    created_from: str | None = Field(
+        None,
+        max_length=10,
+        description="Created on or after this day (YYYY-MM-DD, service time zone)",
+    )
+    created_to: str | None = Field(
+        None,
+        max_length=10,
+        description="Created on or before this day (YYYY-MM-DD, service time zone)",
+    )
     ordering: str = "-created"
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(25, ge=1, le=100)

@@ -107,6 +107,11 @@ def test_list_items_have_the_summary_shape(cast, desk):
                               "How to print labels"]),
         ("ordering=priority&status=open", ["GL posting error", "AP invoice blocked", "MRP slow",
                                            "POS sync"]),
+        # 09:00 on 1 April in Shanghai, the service's time zone.
+        ("created_from=2026-04-01&created_to=2026-04-01&ordering=created",
+         ["GL posting error", "AP invoice blocked", "POS sync", "MRP slow", "How to print labels"]),
+        ("created_from=2026-04-02", []),
+        ("created_to=2026-03-31", []),
     ],
 )  # fmt: skip
 def test_filters(cast, desk, query, expected):
@@ -158,6 +163,8 @@ def test_pagination_says_whether_there_is_a_next_page(cast, desk):
         ("q=a%00b", "NUL"),
         ("customer=ac%00me", "NUL"),
         ("assignee=%00", "NUL"),
+        ("created_from=2026-13-01", "YYYY-MM-DD"),
+        ("created_to=yesterday", "YYYY-MM-DD"),
     ],
 )
 def test_invalid_filter_values_get_400(cast, desk, query, message):
@@ -175,6 +182,7 @@ def test_invalid_filter_values_get_400(cast, desk, query, message):
         ("page_size=101", "page_size"),
         ("page_size=0", "page_size"),
         (f"q={'x' * 201}", "q"),
+        ("created_from=2026-04-01T00:00", "created_from"),
     ],
 )
 def test_malformed_paging_and_typed_filters_get_422(cast, desk, query, field):
