@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +40,8 @@ from erpcare.kb.models import (
 )
 from erpcare.kb.services import rules
 from erpcare.kb.services.access import visible_articles
-from erpcare.tickets.models import ResolutionCode, Status, Ticket, TicketNumberSequence
+from erpcare.tickets.models import ResolutionCode, Status, Ticket
+from erpcare.tickets.services.numbers import next_in_sequence
 
 MAX_TITLE = 200
 MAX_SUMMARY = 1000
@@ -134,17 +135,7 @@ def guess_language(*texts: str) -> str:
 
 
 def _next_number() -> str:
-    table = connection.ops.quote_name(TicketNumberSequence._meta.db_table)
-    # One statement on SQLite (≥ 3.35) and PostgreSQL: no read-modify-write race. The row
-    # stays locked until the creating transaction commits.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (prefix, year, last) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (prefix, year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [NUMBER_PREFIX, _SEQUENCE_YEAR],
-        )
-        (last,) = cursor.fetchone()
-    return f"{NUMBER_PREFIX}-{last:04d}"
+    return f"{NUMBER_PREFIX}-{next_in_sequence(NUMBER_PREFIX, _SEQUENCE_YEAR):04d}"
 
 
 def _index(article: Article) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,12 +39,12 @@ from erpcare.tickets.models import (
     Ticket,
     TicketEvent,
     TicketLink,
-    TicketNumberSequence,
     TicketType,
     Urgency,
     priority_for,
 )
 from erpcare.tickets.models.ticket import agent_team_scope
+from erpcare.tickets.services.numbers import next_in_sequence
 from erpcare.tickets.signals import ticket_changed, ticket_recorded
 
 MAX_TITLE = 200
@@ -156,16 +156,7 @@ def _choice(value: Any, choices: Any, *, label: str) -> Any:
 def _next_number(ticket_type: str, moment: datetime) -> str:
     prefix = NUMBER_PREFIX[TicketType(ticket_type)]
     year = timezone.localtime(moment, timezone.get_default_timezone()).year
-    table = connection.ops.quote_name(TicketNumberSequence._meta.db_table)
-    # One statement on both SQLite (≥ 3.35) and PostgreSQL: no read-modify-write race.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (prefix, year, last) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (prefix, year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [prefix, year],
-        )
-        (last,) = cursor.fetchone()
-    return f"{prefix}-{year}-{last:06d}"
+    return f"{prefix}-{year}-{next_in_sequence(prefix, year):06d}"
 
 
 def _set_tags(ticket: Ticket, names: Iterable[str]) -> list[str]:
