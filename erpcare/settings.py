@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "erpcare.inspections",
     "erpcare.backups",
     "erpcare.reports",
+    "erpcare.changes",
+    "erpcare.problems",
     "erpcare.surveys",
 ]
 

@@ -1,0 +1,1 @@
+"""Change management: changes with impact, risk, approval, window and rollback plan."""

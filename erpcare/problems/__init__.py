@@ -1,0 +1,1 @@
+"""Problem management: problems behind incidents, root-cause analysis, actions, knowledge."""
