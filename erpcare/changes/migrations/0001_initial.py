@@ -6,177 +6,452 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0002_organization_account_manager'),
-        ('kb', '0001_initial'),
+        ("customers", "0002_organization_account_manager"),
+        ("kb", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Change',
+            name="Change",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='number')),
-                ('type', models.CharField(choices=[('standard', 'Standard (pre-approved)'), ('normal', 'Normal'), ('emergency', 'Emergency')], max_length=16, verbose_name='type')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('modules', models.JSONField(blank=True, default=list, verbose_name='modules affected')),
-                ('risk_answers', models.JSONField(blank=True, default=dict, verbose_name='risk questionnaire')),
-                ('likelihood', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='likelihood')),
-                ('impact', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='impact')),
-                ('risk', models.CharField(blank=True, choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=8, verbose_name='risk')),
-                ('planned_start', models.DateTimeField(blank=True, null=True, verbose_name='planned start')),
-                ('planned_end', models.DateTimeField(blank=True, null=True, verbose_name='planned end')),
-                ('expected_downtime_minutes', models.PositiveIntegerField(default=0, verbose_name='expected downtime (minutes)')),
-                ('implementation_plan', models.TextField(blank=True, verbose_name='implementation plan')),
-                ('test_evidence', models.TextField(blank=True, verbose_name='test evidence')),
-                ('tested_at', models.DateTimeField(blank=True, null=True, verbose_name='tested in a test environment at')),
-                ('rollback_plan', models.TextField(blank=True, verbose_name='rollback plan')),
-                ('communication_plan', models.TextField(blank=True, verbose_name='communication plan')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('assessment', 'Assessment'), ('approval', 'Awaiting approval'), ('scheduled', 'Scheduled'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('rolled_back', 'Rolled back'), ('failed', 'Failed'), ('reviewed', 'Reviewed'), ('cancelled', 'Cancelled')], default='draft', max_length=16, verbose_name='state')),
-                ('approval_round', models.PositiveSmallIntegerField(default=0, verbose_name='approval round')),
-                ('warnings', models.JSONField(blank=True, default=list, verbose_name='warnings')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('outcome', models.TextField(blank=True, verbose_name='outcome')),
-                ('lessons', models.TextField(blank=True, verbose_name='lessons learned')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('updated_at', models.DateTimeField(verbose_name='updated')),
-                ('erp_instances', models.ManyToManyField(blank=True, related_name='changes', to='customers.erpinstance', verbose_name='ERP instances')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_changes', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('requester', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requested_changes', to=settings.AUTH_USER_MODEL, verbose_name='requester')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True, verbose_name="number")),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("standard", "Standard (pre-approved)"),
+                            ("normal", "Normal"),
+                            ("emergency", "Emergency"),
+                        ],
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "modules",
+                    models.JSONField(blank=True, default=list, verbose_name="modules affected"),
+                ),
+                (
+                    "risk_answers",
+                    models.JSONField(blank=True, default=dict, verbose_name="risk questionnaire"),
+                ),
+                (
+                    "likelihood",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="likelihood"
+                    ),
+                ),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="impact"),
+                ),
+                (
+                    "risk",
+                    models.CharField(
+                        blank=True,
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+                        max_length=8,
+                        verbose_name="risk",
+                    ),
+                ),
+                (
+                    "planned_start",
+                    models.DateTimeField(blank=True, null=True, verbose_name="planned start"),
+                ),
+                (
+                    "planned_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="planned end"),
+                ),
+                (
+                    "expected_downtime_minutes",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="expected downtime (minutes)"
+                    ),
+                ),
+                (
+                    "implementation_plan",
+                    models.TextField(blank=True, verbose_name="implementation plan"),
+                ),
+                ("test_evidence", models.TextField(blank=True, verbose_name="test evidence")),
+                (
+                    "tested_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="tested in a test environment at"
+                    ),
+                ),
+                ("rollback_plan", models.TextField(blank=True, verbose_name="rollback plan")),
+                (
+                    "communication_plan",
+                    models.TextField(blank=True, verbose_name="communication plan"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("assessment", "Assessment"),
+                            ("approval", "Awaiting approval"),
+                            ("scheduled", "Scheduled"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("rolled_back", "Rolled back"),
+                            ("failed", "Failed"),
+                            ("reviewed", "Reviewed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "approval_round",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="approval round"),
+                ),
+                ("warnings", models.JSONField(blank=True, default=list, verbose_name="warnings")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                ("outcome", models.TextField(blank=True, verbose_name="outcome")),
+                ("lessons", models.TextField(blank=True, verbose_name="lessons learned")),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="reviewed"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                ("updated_at", models.DateTimeField(verbose_name="updated")),
+                (
+                    "erp_instances",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="changes",
+                        to="customers.erpinstance",
+                        verbose_name="ERP instances",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_changes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "requester",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requested_changes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requester",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change',
-                'verbose_name_plural': 'changes',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "change",
+                "verbose_name_plural": "changes",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ChangeApproval',
+            name="ChangeApproval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approve', 'Approve'), ('reject', 'Reject')], max_length=8, verbose_name='decision')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('at', models.DateTimeField(verbose_name='at')),
-                ('retrospective', models.BooleanField(default=False, verbose_name='retrospective')),
-                ('round', models.PositiveSmallIntegerField(default=0, verbose_name='approval round')),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='approver')),
-                ('change', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approvals', to='changes.change')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("approve", "Approve"), ("reject", "Reject")],
+                        max_length=8,
+                        verbose_name="decision",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("at", models.DateTimeField(verbose_name="at")),
+                ("retrospective", models.BooleanField(default=False, verbose_name="retrospective")),
+                (
+                    "round",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="approval round"),
+                ),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approver",
+                    ),
+                ),
+                (
+                    "change",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approvals",
+                        to="changes.change",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change approval',
-                'verbose_name_plural': 'change approvals',
-                'ordering': ['at', 'id'],
+                "verbose_name": "change approval",
+                "verbose_name_plural": "change approvals",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ChangeEvent',
+            name="ChangeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='at')),
-                ('kind', models.CharField(max_length=32, verbose_name='kind')),
-                ('from_state', models.CharField(blank=True, max_length=16, verbose_name='from')),
-                ('to_state', models.CharField(blank=True, max_length=16, verbose_name='to')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('change', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='changes.change')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="at")),
+                ("kind", models.CharField(max_length=32, verbose_name="kind")),
+                ("from_state", models.CharField(blank=True, max_length=16, verbose_name="from")),
+                ("to_state", models.CharField(blank=True, max_length=16, verbose_name="to")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "change",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="changes.change",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change event',
-                'verbose_name_plural': 'change events',
-                'ordering': ['at', 'id'],
+                "verbose_name": "change event",
+                "verbose_name_plural": "change events",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ChangeTemplate',
+            name="ChangeTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, unique=True, verbose_name='name')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('modules', models.JSONField(blank=True, default=list, verbose_name='modules')),
-                ('implementation_plan', models.TextField(verbose_name='implementation plan')),
-                ('rollback_plan', models.TextField(verbose_name='rollback plan')),
-                ('communication_plan', models.TextField(blank=True, verbose_name='communication plan')),
-                ('test_evidence', models.TextField(blank=True, verbose_name='test evidence')),
-                ('expected_downtime_minutes', models.PositiveIntegerField(default=0, verbose_name='expected downtime (minutes)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, unique=True, verbose_name="name")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("modules", models.JSONField(blank=True, default=list, verbose_name="modules")),
+                ("implementation_plan", models.TextField(verbose_name="implementation plan")),
+                ("rollback_plan", models.TextField(verbose_name="rollback plan")),
+                (
+                    "communication_plan",
+                    models.TextField(blank=True, verbose_name="communication plan"),
+                ),
+                ("test_evidence", models.TextField(blank=True, verbose_name="test evidence")),
+                (
+                    "expected_downtime_minutes",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="expected downtime (minutes)"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'standard change template',
-                'verbose_name_plural': 'standard change templates',
-                'ordering': ['name'],
+                "verbose_name": "standard change template",
+                "verbose_name_plural": "standard change templates",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='change',
-            name='template',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='changes.changetemplate', verbose_name='template'),
+            model_name="change",
+            name="template",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="changes",
+                to="changes.changetemplate",
+                verbose_name="template",
+            ),
         ),
         migrations.CreateModel(
-            name='FreezePeriod',
+            name="FreezePeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('starts_at', models.DateTimeField(verbose_name='from')),
-                ('ends_at', models.DateTimeField(verbose_name='until')),
-                ('policy', models.CharField(choices=[('warn', 'Warn (flag the change)'), ('block', 'Block (refuse scheduling)')], default='warn', max_length=8, verbose_name='policy')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('erp_instances', models.ManyToManyField(blank=True, related_name='+', to='customers.erpinstance', verbose_name='ERP instances')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.organization', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="name")),
+                ("starts_at", models.DateTimeField(verbose_name="from")),
+                ("ends_at", models.DateTimeField(verbose_name="until")),
+                (
+                    "policy",
+                    models.CharField(
+                        choices=[
+                            ("warn", "Warn (flag the change)"),
+                            ("block", "Block (refuse scheduling)"),
+                        ],
+                        default="warn",
+                        max_length=8,
+                        verbose_name="policy",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "erp_instances",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="customers.erpinstance",
+                        verbose_name="ERP instances",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.organization",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'freeze period',
-                'verbose_name_plural': 'freeze periods',
-                'ordering': ['starts_at', 'id'],
+                "verbose_name": "freeze period",
+                "verbose_name_plural": "freeze periods",
+                "ordering": ["starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PatchRecord',
+            name="PatchRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version_before', models.CharField(blank=True, max_length=40, verbose_name='version before')),
-                ('version_after', models.CharField(max_length=40, verbose_name='version after')),
-                ('patch_name', models.CharField(blank=True, max_length=200, verbose_name='patch')),
-                ('applied_at', models.DateTimeField(verbose_name='applied')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('change', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='patch_records', to='changes.change', verbose_name='change')),
-                ('erp_instance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='patch_records', to='customers.erpinstance', verbose_name='ERP instance')),
-                ('kb_articles', models.ManyToManyField(blank=True, related_name='+', to='kb.article', verbose_name='upgrade notes')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version_before",
+                    models.CharField(blank=True, max_length=40, verbose_name="version before"),
+                ),
+                ("version_after", models.CharField(max_length=40, verbose_name="version after")),
+                ("patch_name", models.CharField(blank=True, max_length=200, verbose_name="patch")),
+                ("applied_at", models.DateTimeField(verbose_name="applied")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "change",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="patch_records",
+                        to="changes.change",
+                        verbose_name="change",
+                    ),
+                ),
+                (
+                    "erp_instance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="patch_records",
+                        to="customers.erpinstance",
+                        verbose_name="ERP instance",
+                    ),
+                ),
+                (
+                    "kb_articles",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="kb.article", verbose_name="upgrade notes"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'patch record',
-                'verbose_name_plural': 'patch records',
-                'ordering': ['-applied_at', '-id'],
+                "verbose_name": "patch record",
+                "verbose_name_plural": "patch records",
+                "ordering": ["-applied_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='change',
-            index=models.Index(fields=['state', 'planned_start'], name='change_state_start'),
+            model_name="change",
+            index=models.Index(fields=["state", "planned_start"], name="change_state_start"),
         ),
         migrations.AddIndex(
-            model_name='change',
-            index=models.Index(fields=['planned_start', 'planned_end'], name='change_window'),
+            model_name="change",
+            index=models.Index(fields=["planned_start", "planned_end"], name="change_window"),
         ),
         migrations.AddIndex(
-            model_name='freezeperiod',
-            index=models.Index(fields=['starts_at', 'ends_at'], name='freeze_range'),
+            model_name="freezeperiod",
+            index=models.Index(fields=["starts_at", "ends_at"], name="freeze_range"),
         ),
         migrations.AddIndex(
-            model_name='patchrecord',
-            index=models.Index(fields=['erp_instance', '-applied_at'], name='patch_instance_applied'),
+            model_name="patchrecord",
+            index=models.Index(
+                fields=["erp_instance", "-applied_at"], name="patch_instance_applied"
+            ),
         ),
     ]
