@@ -1,0 +1,56 @@
+"""Problem management services: problems, post-incident reviews, recurring incidents."""
+
+from erpcare.problems.services.problems import (
+    add_action,
+    close_problem,
+    complete_action,
+    create_problem,
+    get_problem_for,
+    incidents_of,
+    link_incidents,
+    mark_known_error,
+    publish_to_kb,
+    record_rca,
+    resolve_problem,
+    start_investigation,
+    unlink_incident,
+    update_problem,
+    visible_problems,
+)
+from erpcare.problems.services.recurring import Cluster, candidates
+from erpcare.problems.services.reviews import (
+    check_closure,
+    closure_blocked,
+    complete_review,
+    required_priorities,
+    review_of,
+    review_required,
+    save_review,
+)
+
+__all__ = [
+    "Cluster",
+    "add_action",
+    "candidates",
+    "check_closure",
+    "close_problem",
+    "closure_blocked",
+    "complete_action",
+    "complete_review",
+    "create_problem",
+    "get_problem_for",
+    "incidents_of",
+    "link_incidents",
+    "mark_known_error",
+    "publish_to_kb",
+    "record_rca",
+    "required_priorities",
+    "resolve_problem",
+    "review_of",
+    "review_required",
+    "save_review",
+    "start_investigation",
+    "unlink_incident",
+    "update_problem",
+    "visible_problems",
+]
