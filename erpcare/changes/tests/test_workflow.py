@@ -600,3 +600,50 @@ def test_the_calendar_lists_changes_and_freezes_of_the_range(cast: Cast, setting
         calendar_service.calendar(cast.alice, date(2026, 11, 1), date(2026, 11, 30))
     with pytest.raises(ActionError, match="ends before it starts"):
         calendar_service.calendar(cast.mona, date(2026, 11, 30), date(2026, 11, 1))
+
+
+# ---------------------------------------------------------------------------
+# Freeze periods and templates (managers and administrators)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_freeze_periods_and_templates_are_kept_by_managers(cast: Cast) -> None:
+    from erpcare.changes.services import admin
+
+    values: dict[str, Any] = {
+        "name": "Month-end close",
+        "starts_at": shanghai("2026-11-30T00:00:00"),
+        "ends_at": shanghai("2026-12-03T00:00:00"),
+        "policy": "block",
+        "organization": cast.acme,
+        "instances": [cast.acme_erp],
+    }
+    with pytest.raises(NotAllowed):
+        admin.create_freeze_period(cast.eric, **values)
+    with pytest.raises(ActionError, match="must end after it starts"):
+        admin.create_freeze_period(cast.mona, **{**values, "ends_at": values["starts_at"]})
+    with pytest.raises(ActionError, match="“strict” is not a freeze policy"):
+        admin.create_freeze_period(cast.mona, **{**values, "policy": "strict"})
+    with pytest.raises(ActionError, match="does not belong to Globex"):
+        admin.create_freeze_period(cast.mona, **{**values, "organization": cast.globex})
+    with pytest.raises(ActionError, match="needs a time zone"):
+        admin.create_freeze_period(cast.mona, **{**values, "starts_at": datetime(2026, 11, 30)})
+    period = admin.create_freeze_period(cast.mona, **values)
+    assert period.starts_at == datetime.fromisoformat("2026-11-29T16:00:00+00:00")
+    assert AuditEntry.objects.filter(action="change.freeze_created", actor=cast.mona).exists()
+    admin.end_freeze_period(cast.adam, period)
+    period.refresh_from_db()
+    assert not period.is_active
+    with pytest.raises(ActionError, match="Rollback plan is required"):
+        admin.create_template(
+            cast.mona, name="Patch", title="Patch", implementation_plan="x", rollback_plan=""
+        )
+    made = admin.create_template(
+        cast.mona, name="Patch", title="Patch", implementation_plan="x", rollback_plan="y"
+    )
+    with pytest.raises(ActionError, match="exists already"):
+        admin.create_template(
+            cast.adam, name="Patch", title="Patch", implementation_plan="x", rollback_plan="y"
+        )
+    assert made.is_active
