@@ -169,6 +169,8 @@ class Change(models.Model):
     outcome = models.TextField(_("outcome"), blank=True)
     lessons = models.TextField(_("lessons learned"), blank=True)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    announced_at = models.DateTimeField(_("customers told of the window"), null=True, blank=True)
+    end_notified_at = models.DateTimeField(_("customers told of the end"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
 

@@ -24,6 +24,8 @@ The workflow::
   (``Change.warnings``). Scheduling creates the monitoring maintenance windows; ending the
   change ends them at that moment.
 * **Review** needs the outcome and the lessons learned.
+* **Customers** are told a day ahead (job ``changes.announce``) and when the work ends
+  (``services/notify.py``); rescheduling announces the new window.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from erpcare.changes.models import (
     PatchRecord,
     Risk,
 )
-from erpcare.changes.services import maintenance
+from erpcare.changes.services import maintenance, notify
 from erpcare.changes.services import risk as risk_service
 from erpcare.changes.services.conflicts import find_conflicts
 from erpcare.core import clock
@@ -657,6 +659,8 @@ def reschedule_change(
         raise ActionError(_("Give both the planned start and the planned end."))
     _check_window(change)
     _apply_conflicts(change, refuse_blocks=True)
+    if (change.planned_start, change.planned_end) != before:
+        change.announced_at = None  # the customers hear of the new window
     change.updated_at = clock.now()
     change.save()
     _log(
@@ -748,6 +752,7 @@ def complete_change(
             change=change, kb_article_ids=kb_article_ids,
         )  # fmt: skip
     maintenance.end_windows(change, now)
+    notify.notify_end(change)
     return change
 
 
@@ -761,6 +766,7 @@ def roll_back_change(actor: User, change: Change, *, note: str) -> Change:
     change.ended_at = now
     _move(change, actor, State.ROLLED_BACK, "rolled_back", note=text)
     maintenance.end_windows(change, now)
+    notify.notify_end(change)
     return change
 
 
@@ -774,6 +780,7 @@ def fail_change(actor: User, change: Change, *, note: str) -> Change:
     change.ended_at = now
     _move(change, actor, State.FAILED, "failed", note=text)
     maintenance.end_windows(change, now)
+    notify.notify_end(change)
     return change
 
 
@@ -788,6 +795,7 @@ def cancel_change(actor: User, change: Change, *, reason: str) -> Change:
     change.ended_at = now
     _move(change, actor, State.CANCELLED, "cancelled", note=text)
     maintenance.end_windows(change, now)
+    notify.notify_end(change)
     return change
 
 
