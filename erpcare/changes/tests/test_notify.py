@@ -111,3 +111,15 @@ def test_the_announcement_reaches_a_real_smtp_server(cast: Cast, smtp_server: Sm
     assert message["Subject"].strip().startswith(f"[{change.number}] Planned maintenance")
     assert message["Auto-Submitted"] == "auto-generated"
     assert "Acme SAP PRD" in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.django_db
+def test_the_announce_job_is_registered_and_runs(cast: Cast) -> None:
+    from erpcare.changes import jobs
+    from erpcare.core import scheduler
+
+    job = scheduler.registered_jobs()["changes.announce"]
+    assert (job.func, job.cron) == ("erpcare.changes.jobs.announce", "*/15 * * * *")
+    scheduled(cast)
+    with clock.frozen_at(START - timedelta(hours=3)):
+        assert jobs.announce() == {"changes": 1, "recipients": 2}
