@@ -647,3 +647,38 @@ def test_freeze_periods_and_templates_are_kept_by_managers(cast: Cast) -> None:
             cast.adam, name="Patch", title="Patch", implementation_plan="x", rollback_plan="y"
         )
     assert made.is_active
+
+
+# ---------------------------------------------------------------------------
+# Figures for the KPI module
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_outcomes_count_how_changes_ended_in_the_period(cast: Cast) -> None:
+    from erpcare.changes.services.stats import outcomes
+
+    def run_to(end: str, instances: list[Any], kind: str = "normal") -> Change:
+        change = approved(cast, START, END, instances=instances, type=kind)
+        workflow.schedule_change(cast.eric, change)
+        workflow.start_change(cast.eric, change)
+        if end == "completed":
+            workflow.complete_change(cast.eric, change)
+        elif end == "failed":
+            workflow.fail_change(cast.eric, change, note="Broke.")
+        else:
+            workflow.roll_back_change(cast.eric, change, note="Reverted.")
+        return change
+
+    period = (NOW - timedelta(days=1), NOW + timedelta(days=1))
+    assert outcomes(*period).success_rate is None
+    done = run_to("completed", [cast.acme_erp])
+    run_to("failed", [cast.acme_erp])
+    run_to("rolled_back", [cast.globex_erp])
+    workflow.review_change(cast.mona, done, outcome="Fine.", lessons="None.")
+    both = outcomes(*period)
+    assert (both.completed, both.failed, both.rolled_back, both.total) == (1, 1, 1, 3)
+    assert both.success_rate == pytest.approx(1 / 3)
+    acme = outcomes(*period, organization_ids=[cast.acme.pk])
+    assert (acme.completed, acme.failed, acme.rolled_back) == (1, 1, 0)
+    assert outcomes(NOW + timedelta(days=1), NOW + timedelta(days=2)).total == 0
