@@ -250,13 +250,11 @@ def _number(moment: datetime) -> str:
     return f"{NUMBER_PREFIX}-{year}-{next_in_sequence(NUMBER_PREFIX, year):06d}"
 
 
-def get_change_for(user: User, ref: str | int, *, for_update: bool = False) -> Change:
+def get_change_for(user: User, ref: str | int) -> Change:
     """The change with this number (``CHG-2026-000001``) or id, if ``user`` may see it; the
-    same NotFound for "does not exist" and "not yours"."""
+    same NotFound for "does not exist" and "not yours". The actions lock the row."""
     text = str(ref).strip()
     queryset = Change.objects.visible_to(user)
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
     if not text or len(text) > 24 or "\x00" in text or (text.isdigit() and len(text) > 18):
         raise NotFound(_("Change not found."))
     lookup: dict[str, Any] = {"pk": int(text)} if text.isdigit() else {"number": text.upper()}
@@ -303,10 +301,15 @@ def approvals_given(change: Change, *, retrospective: bool = False) -> int:
 
 
 def is_approved(change: Change) -> bool:
+    """Standard: always (pre-approved). Otherwise the current round's approvals suffice;
+    an emergency that started without them needs as many retrospective approvals."""
     if change.type == ChangeType.STANDARD:
         return True
+    needed = approvals_needed(change)
+    if approvals_given(change) >= needed:
+        return True
     retrospective = change.type == ChangeType.EMERGENCY and change.started_at is not None
-    return approvals_given(change, retrospective=retrospective) >= approvals_needed(change)
+    return retrospective and approvals_given(change, retrospective=True) >= needed
 
 
 # ---------------------------------------------------------------------------

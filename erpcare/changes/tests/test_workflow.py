@@ -682,3 +682,14 @@ def test_outcomes_count_how_changes_ended_in_the_period(cast: Cast) -> None:
     acme = outcomes(*period, organization_ids=[cast.acme.pk])
     assert (acme.completed, acme.failed, acme.rolled_back) == (1, 1, 0)
     assert outcomes(NOW + timedelta(days=1), NOW + timedelta(days=2)).total == 0
+
+
+@pytest.mark.django_db
+def test_an_emergency_approved_beforehand_needs_no_retrospective_approval(cast: Cast) -> None:
+    change = approved(cast, START, END, type="emergency")
+    workflow.schedule_change(cast.eric, change)
+    workflow.start_change(cast.eric, change)
+    workflow.complete_change(cast.eric, change)
+    workflow.review_change(cast.eric, change, outcome="Done.", lessons="Plan earlier.")
+    assert reload(change).state == "reviewed"
+    assert not reload(change).approvals.filter(retrospective=True).exists()
