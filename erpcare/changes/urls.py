@@ -1,4 +1,5 @@
-"""Change pages, to be included at ``desk/changes/``: the list, the calendar, a change."""
+"""Change pages, to be included at ``desk/changes/``: the list, a new change, the calendar,
+a change with its workflow buttons and risk questionnaire."""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -8,6 +9,9 @@ app_name = "changes"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.change_list, name="list"),
+    path("new", views.change_new, name="new"),
     path("calendar/", views.calendar_view, name="calendar"),
     path("<str:ref>/", views.change_detail, name="detail"),
+    path("<str:ref>/act", views.change_action, name="act"),
+    path("<str:ref>/assess", views.change_assess, name="assess"),
 ]

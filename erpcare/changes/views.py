@@ -1,7 +1,9 @@
-"""Change pages under /desk/changes/ (read only in this step): the list with filters, a
-change with its plans, approvals, warnings and timeline, and the calendar (month or week)
-with freeze periods. Staff and auditors only; customers get 404 like every desk page.
-Actions go through the API until the desk forms come."""
+"""Change pages under /desk/changes/: the list with filters, a
+change with its plans, approvals, warnings, timeline and workflow buttons, a new change,
+the risk questionnaire, and the calendar (month or week) with freeze periods. Staff and
+auditors see them (auditors without buttons); customers get 404 like every desk page. Each
+button posts to one URL and calls one workflow service; an ActionError re-renders the page
+with its message and status."""
 
 from __future__ import annotations
 
@@ -9,16 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_POST
 
-from erpcare.changes.models import Change, ChangeState, FreezePeriod
+from erpcare.accounts.models import User
+from erpcare.changes.forms import AssessmentForm, ChangeForm
+from erpcare.changes.models import FINISHED_STATES, Change, ChangeState, ChangeType, FreezePeriod
 from erpcare.changes.services import workflow
 from erpcare.changes.services.calendar import calendar, day_range
-from erpcare.core.errors import NotFound
+from erpcare.core.errors import ActionError, NotFound
 from erpcare.customers.models import ErpInstance, Organization
 from erpcare.customers.services import visible_organizations
 from erpcare.tickets.views.common import current_user, page_number, paginate, staff_view
@@ -56,14 +62,64 @@ def change_list(request: HttpRequest) -> HttpResponse:
     return render(request, "changes/list.html", context, status=400 if error else 200)
 
 
-@staff_view
-@require_GET
-def change_detail(request: HttpRequest, ref: str) -> HttpResponse:
+def _change(request: HttpRequest, ref: str) -> Change:
     try:
-        change = workflow.get_change_for(current_user(request), ref)
+        return workflow.get_change_for(current_user(request), ref)
     except NotFound:
         raise Http404 from None
-    retrospective = change.started_at is not None and change.type == "emergency"
+
+
+def actions_for(user: User, change: Change) -> list[str]:
+    """The workflow buttons the detail page offers (the services decide for real)."""
+    if not user.is_support_staff:
+        return []
+    state, kind = change.state, change.type
+    found: list[str] = []
+    if state == ChangeState.DRAFT:
+        found += ["schedule"] if kind == ChangeType.STANDARD else ["submit"]
+        found += ["start"] if kind == ChangeType.EMERGENCY else []
+    elif state == ChangeState.ASSESSMENT:
+        found += ["request_approval"] + (["start"] if kind == ChangeType.EMERGENCY else [])
+    elif state == ChangeState.APPROVAL:
+        found += ["approve", "reject", "schedule"]
+    elif state == ChangeState.SCHEDULED:
+        found += ["start"]
+    elif state == ChangeState.IN_PROGRESS:
+        found += ["complete", "roll_back", "fail"]
+    elif state in FINISHED_STATES:
+        if kind == ChangeType.EMERGENCY and not workflow.is_approved(change):
+            found += ["approve"]
+        found += ["review"]
+    if state in (
+        ChangeState.DRAFT,
+        ChangeState.ASSESSMENT,
+        ChangeState.APPROVAL,
+        ChangeState.SCHEDULED,
+    ):
+        found += ["cancel"]
+    return found
+
+
+ACTION_LABELS = {
+    "submit": _lazy("Submit for assessment"),
+    "request_approval": _lazy("Request approval"),
+    "approve": _lazy("Approve"),
+    "reject": _lazy("Reject"),
+    "schedule": _lazy("Schedule"),
+    "start": _lazy("Start"),
+    "complete": _lazy("Complete"),
+    "roll_back": _lazy("Rolled back"),
+    "fail": _lazy("Failed"),
+    "cancel": _lazy("Cancel change"),
+    "review": _lazy("Record the review"),
+}
+
+
+def _detail(
+    request: HttpRequest, change: Change, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    user = current_user(request)
+    retrospective = change.started_at is not None and change.type == ChangeType.EMERGENCY
     context = {
         "change": change,
         "instances": change.erp_instances.select_related("organization").order_by("name"),
@@ -72,8 +128,116 @@ def change_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "needed": workflow.approvals_needed(change),
         "given": workflow.approvals_given(change, retrospective=retrospective),
         "patches": change.patch_records.select_related("erp_instance").order_by("-applied_at"),
+        "actions": [(a, ACTION_LABELS[a]) for a in actions_for(user, change)],
+        "can_assess": user.is_support_staff
+        and change.type != ChangeType.STANDARD
+        and change.state in (ChangeState.DRAFT, ChangeState.ASSESSMENT),
+        "error": error,
+        "posted": request.POST if request.method == "POST" else {},
     }
-    return render(request, "changes/detail.html", context)
+    return render(request, "changes/detail.html", context, status=status)
+
+
+@staff_view
+@require_GET
+def change_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    return _detail(request, _change(request, ref))
+
+
+@staff_view
+@require_POST
+def change_action(request: HttpRequest, ref: str) -> HttpResponse:
+    """One workflow button: ``action`` plus ``note`` (the reason, comment or note) and, for
+    the review, ``outcome`` and ``lessons``. An ActionError re-renders the page with it."""
+    user = current_user(request)
+    change = _change(request, ref)
+    action = request.POST.get("action", "")
+    note = request.POST.get("note", "")
+    calls: dict[str, Any] = {
+        "submit": lambda: workflow.submit_for_assessment(user, change),
+        "request_approval": lambda: workflow.request_approval(user, change),
+        "approve": lambda: workflow.approve_change(user, change, comment=note),
+        "reject": lambda: workflow.reject_change(user, change, reason=note),
+        "schedule": lambda: workflow.schedule_change(user, change),
+        "start": lambda: workflow.start_change(user, change),
+        "complete": lambda: workflow.complete_change(user, change, note=note),
+        "roll_back": lambda: workflow.roll_back_change(user, change, note=note),
+        "fail": lambda: workflow.fail_change(user, change, note=note),
+        "cancel": lambda: workflow.cancel_change(user, change, reason=note),
+        "review": lambda: workflow.review_change(
+            user,
+            change,
+            outcome=request.POST.get("outcome", ""),
+            lessons=request.POST.get("lessons", ""),
+        ),
+    }
+    call = calls.get(action)
+    if call is None:
+        return _detail(
+            request,
+            change,
+            error=_("Unknown action “%(action)s”.") % {"action": action},
+            status=400,
+        )
+    try:
+        call()
+    except ActionError as exc:
+        return _detail(
+            request, Change.objects.get(pk=change.pk), error=exc.message, status=exc.status_code
+        )
+    messages.success(request, _("%(number)s: done.") % {"number": change.number})
+    return redirect("changes:detail", ref=change.number)
+
+
+@staff_view
+def change_new(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    instances = ErpInstance.objects.filter(
+        organization__in=visible_organizations(user), is_active=True
+    )
+    form = ChangeForm(request.POST or None, instances=instances)
+    error, status = "", 200
+    if request.method == "POST":
+        if not user.is_support_staff:
+            raise Http404
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data["instances"] = list(data["instances"])
+            if data["expected_downtime_minutes"] is None:
+                data["expected_downtime_minutes"] = None if data["template"] else 0
+            try:
+                change = workflow.create_change(user, **data)
+            except ActionError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                return redirect("changes:detail", ref=change.number)
+        else:
+            status = 400
+    return render(request, "changes/new.html", {"form": form, "error": error}, status=status)
+
+
+@staff_view
+def change_assess(request: HttpRequest, ref: str) -> HttpResponse:
+    user = current_user(request)
+    change = _change(request, ref)
+    initial = change.risk_answers if isinstance(change.risk_answers, dict) else {}
+    form = AssessmentForm(request.POST or None, initial=initial)
+    error, status = "", 200
+    if request.method == "POST":
+        if not user.is_support_staff:
+            raise Http404
+        if form.is_valid():
+            answers = {k: v for k, v in form.cleaned_data.items() if v}
+            try:
+                workflow.assess_change(user, change, answers)
+            except ActionError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                return redirect("changes:detail", ref=change.number)
+        else:
+            status = 400
+    context = {"form": form, "change": change, "error": error}
+    return render(request, "changes/assess.html", context, status=status)
 
 
 @dataclass

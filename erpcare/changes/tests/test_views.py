@@ -79,3 +79,62 @@ def test_the_calendar_by_month_and_week_with_freezes(cast: Cast, settings: Any) 
     assert "“2026-13-01” is not a date (YYYY-MM-DD)." in text
     assert "The view is “month” or “week”." in text
     assert client(cast.bob).get("/desk/changes/calendar/").status_code == 404
+
+
+def test_a_change_walks_through_the_desk_forms(cast: Cast, settings: Any) -> None:
+    settings.TIME_ZONE = "Asia/Shanghai"
+    eric = client(cast.eric)
+    cast.eric.time_zone = "Asia/Shanghai"
+    cast.eric.save()
+    bad = eric.post("/desk/changes/new", {"type": "normal", "title": ""})
+    assert bad.status_code == 400
+    assert "Title is required." in bad.content.decode()
+    created = eric.post(
+        "/desk/changes/new",
+        {
+            "type": "normal",
+            "title": "Add index on stock moves",
+            "instances": [cast.acme_erp.pk],
+            "modules": ["inventory"],
+            "planned_start": "2026-11-10T22:00",
+            "planned_end": "2026-11-10T23:00",
+            "implementation_plan": "CREATE INDEX CONCURRENTLY",
+        },
+    )
+    assert created.status_code == 302, created.content.decode()
+    from erpcare.changes.models import Change
+
+    change = Change.objects.get(title="Add index on stock moves")
+    # 22:00 in Shanghai is 14:00 UTC.
+    assert change.planned_start == datetime.fromisoformat("2026-11-10T14:00:00+00:00")
+    url = f"/desk/changes/{change.number}/"
+    assert eric.post(url + "act", {"action": "submit"}).status_code == 302
+    risk = eric.post(url + "assess", {"tested": "yes"})
+    assert risk.status_code == 400
+    assert "Answer the risk question" in risk.content.decode()
+    answers = {
+        "tested": "yes", "done_before": "often", "complexity": "simple", "users": "few",
+        "downtime": "none", "financial": "no",
+    }  # fmt: skip
+    assert eric.post(url + "assess", answers).status_code == 302
+    refused = eric.post(url + "act", {"action": "request_approval"})
+    assert refused.status_code == 400
+    assert "Write the rollback plan before asking for approval." in refused.content.decode()
+    Change.objects.filter(pk=change.pk).update(rollback_plan="DROP INDEX CONCURRENTLY")
+    assert eric.post(url + "act", {"action": "request_approval"}).status_code == 302
+    own = eric.post(url + "act", {"action": "approve"})
+    assert own.status_code == 403
+    assert "You cannot approve your own change." in own.content.decode()
+    audra = client(cast.audra).post(url + "act", {"action": "approve"})
+    assert audra.status_code == 403
+    page = client(cast.audra).get(url).content.decode()
+    assert 'data-testid="change-actions"' not in page  # auditors get no buttons
+    assert client(cast.alice).post(url + "act", {"action": "approve"}).status_code == 404
+    assert (
+        client(cast.mona).post(url + "act", {"action": "approve", "note": "OK"}).status_code == 302
+    )
+    assert eric.post(url + "act", {"action": "schedule"}).status_code == 302
+    assert Change.objects.get(pk=change.pk).state == "scheduled"
+    unknown = eric.post(url + "act", {"action": "explode"})
+    assert unknown.status_code == 400
+    assert "Unknown action “explode”." in unknown.content.decode()
