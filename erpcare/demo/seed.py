@@ -43,6 +43,7 @@ from erpcare.demo.plan import (
     TicketPlan,
     build_plan,
 )
+from erpcare.demo.problems import review_before_closure
 from erpcare.demo.reports import seed_reports
 from erpcare.sla.services.evaluator import evaluate_due
 from erpcare.tickets.models import Ticket
@@ -281,6 +282,9 @@ class _World:
                 if evaluated is None or at - evaluated >= SLA_PASS_EVERY:
                     evaluate_due(at)
                     evaluated = at
+                if step.action == "auto_close" or step.args.get("to") == "closed":
+                    # P0/P1 incidents close only with a completed post-incident review.
+                    review_before_closure(self.tickets.get(slot) if slot >= 0 else None)
                 if step.action == "auto_close":
                     auto_close_resolved(older_than_days=AUTO_CLOSE_DAYS)
                     continue

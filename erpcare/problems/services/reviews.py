@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from erpcare.accounts.models import User
@@ -59,6 +60,16 @@ def has_completed_review(ticket: Ticket) -> bool:
 def closure_blocked(ticket: Ticket) -> bool:
     """True when the policy refuses to close ``ticket`` now."""
     return review_required(ticket) and not has_completed_review(ticket)
+
+
+def blocked_filter() -> Q:
+    """The tickets ``closure_blocked`` refuses, as a filter (for the auto-close query)."""
+    priorities = sorted(required_priorities())
+    if not priorities:
+        return Q(pk__in=[])
+    return Q(type=TicketType.INCIDENT, priority__in=priorities) & ~Q(
+        post_incident_review__completed_at__isnull=False
+    )
 
 
 def check_closure(ticket: Ticket) -> None:

@@ -746,6 +746,12 @@ def transition_ticket(
             _("A ticket cannot go from %(old)s to %(new)s.")
             % {"old": Status(locked.status).label, "new": Status(to).label}
         )
+    if to == Status.CLOSED:
+        # Problem management hook (issue 10): a P0/P1 incident (ERPCARE_PIR_REQUIRED_PRIORITIES)
+        # is closed only after its post-incident review is completed.
+        from erpcare.problems.services.reviews import check_closure
+
+        check_closure(locked)
     now = clock.now()
     change = _Change(locked, actor)
     change.add(Kind.STATUS, field_name="status", old=locked.status, new=to, note=note)
@@ -888,18 +894,36 @@ def merge_tickets(actor: User, source: Ticket, target: Ticket, *, reason: str = 
 # ---------------------------------------------------------------------------
 
 
-def auto_close_resolved(*, older_than_days: int | None = None, batch: int = 500) -> int:
+class AutoCloseResult(int):
+    """How many tickets ``auto_close_resolved`` closed (an int, as before), plus
+    ``awaiting_review``: the numbers of the tickets it left resolved because their
+    post-incident review is not completed yet (problem management, issue 10)."""
+
+    awaiting_review: list[str]
+
+    def __new__(cls, closed: int, awaiting_review: list[str]) -> AutoCloseResult:
+        result = super().__new__(cls, closed)
+        result.awaiting_review = awaiting_review
+        return result
+
+
+def auto_close_resolved(*, older_than_days: int | None = None, batch: int = 500) -> AutoCloseResult:
     """Close tickets resolved longer ago than the auto-close period; returns how many.
 
     Each ticket is closed in its own small transaction through the same rules as a
-    person would follow, so a failure on one ticket does not stop the others.
+    person would follow, so a failure on one ticket does not stop the others. Tickets that
+    need a completed post-incident review first are skipped and listed in the result.
     """
+    # Issue 10 hook: incidents awaiting their post-incident review are left resolved.
+    from erpcare.problems.services.reviews import blocked_filter, closure_blocked
+
     days = settings.ERPCARE_AUTO_CLOSE_DAYS if older_than_days is None else older_than_days
     cutoff = clock.now() - timedelta(days=days)
-    ids = list(
-        Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff)
-        .order_by("resolved_at")
-        .values_list("pk", flat=True)[:batch]
+    due = Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff)
+    blocked = blocked_filter()
+    ids = list(due.exclude(blocked).order_by("resolved_at").values_list("pk", flat=True)[:batch])
+    awaiting_review = list(
+        due.filter(blocked).order_by("resolved_at").values_list("number", flat=True)[:batch]
     )
     closed = 0
     for ticket_id in ids:
@@ -910,6 +934,9 @@ def auto_close_resolved(*, older_than_days: int | None = None, batch: int = 500)
                 .first()
             )
             if ticket is None:
+                continue
+            if closure_blocked(ticket):  # its priority was raised since the query
+                awaiting_review.append(ticket.number)
                 continue
             change = _Change(ticket, None)
             change.add(
@@ -924,7 +951,7 @@ def auto_close_resolved(*, older_than_days: int | None = None, batch: int = 500)
             _touch(ticket, "status", "closed_at")
             change.commit("ticket.auto_closed", after_days=days)
             closed += 1
-    return closed
+    return AutoCloseResult(closed, awaiting_review)
 
 
 OPEN_STATUS_VALUES = sorted(OPEN_STATUSES)
