@@ -72,18 +72,19 @@ def test_manager_reads_november_and_drills_into_a_module(
     chart = page.get_by_test_id("chart-modules")
     expect(chart).to_have_attribute("data-rendered", "true")
     expect(page.get_by_test_id("chart-trend")).to_have_attribute("data-rendered", "true")
-    # The second bar is the general ledger (2 tickets): click it where its value is 1.
+    # The second bar is the general ledger (2 tickets): click it where its value is 1. A
+    # chart is marked rendered when its drawing and animation are finished.
     chart.scroll_into_view_if_needed()
+    expect(chart).to_have_attribute("data-rendered", "true")
     x, y = page.evaluate(
         """() => {
             const el = document.querySelector('[data-testid=chart-modules]');
             return echarts.getInstanceByDom(el).convertToPixel({seriesIndex: 0}, [1, 1]);
         }"""
     )
-    chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
-    page.wait_for_url(re.compile(r"module=gl"))
+    with page.expect_navigation(url=re.compile(r"module=gl")):
+        page.mouse.click(box["x"] + x, box["y"] + y)
     numbers = set(
         Ticket.objects.filter(module="gl", merged_into__isnull=True).values_list(
             "number", flat=True

@@ -18,13 +18,17 @@
         options.tooltip.valueFormatter = percent;
       }
       var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
+      // "rendered" once the drawing and its animation are done: what is clickable is where
+      // it is drawn.
+      delete el.dataset.rendered;
+      chart.off("finished");
+      chart.on("finished", function () { el.dataset.rendered = "true"; });
       chart.setOption(options, true);
       chart.off("click");
       chart.on("click", function (params) {
         var url = drill[params.dataIndex];
         if (url) window.location.href = url;
       });
-      el.dataset.rendered = "true";
     });
   }
   document.addEventListener("DOMContentLoaded", function () { render(document); });
