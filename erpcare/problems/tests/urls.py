@@ -1,9 +1,10 @@
-"""A test urlconf: the project's URLs plus the problems API at /api/v1/problems, until the
-lead mounts ``erpcare.problems.api.router`` in ``erpcare/api.py``."""
+"""A test urlconf: the project's URLs plus the problems API at /api/v1/problems and the
+problem pages at /desk/problems/, until the lead mounts ``erpcare.problems.api.router`` in
+``erpcare/api.py`` and ``erpcare.problems.urls`` in ``erpcare/urls.py``."""
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -26,5 +27,8 @@ test_api.add_exception_handler(AuthenticationError, project_api.authentication_e
 test_api.add_exception_handler(HttpError, project_api.http_error)
 test_api.add_router("/problems", router)
 
-urlpatterns = [path("api/v1/", test_api.urls)]
+urlpatterns = [
+    path("api/v1/", test_api.urls),
+    path("desk/problems/", include("erpcare.problems.urls")),
+]
 urlpatterns += project_urlpatterns
