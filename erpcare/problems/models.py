@@ -78,8 +78,17 @@ class Problem(models.Model):
     five_whys = models.JSONField(_("five whys"), default=list, blank=True)
     fishbone = models.JSONField(_("fishbone categories"), default=list, blank=True)
     root_cause = models.TextField(_("root cause"), blank=True)
-    # The change that fixed it, by number (CHG-…) until the changes app can be referenced.
+    # The change that fixed it, by number (CHG-…), as typed.
     resolving_change = models.CharField(_("resolving change"), max_length=24, blank=True)
+    # The same change as a row, when it exists in the changes app (set by resolve_problem).
+    change = models.ForeignKey(
+        "changes.Change",
+        verbose_name=_("resolved by change"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resolved_problems",
+    )
     resolution = models.TextField(_("resolution"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

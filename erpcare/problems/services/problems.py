@@ -492,7 +492,8 @@ def resolve_problem(
     actor: User, problem: Problem, *, resolution: str = "", change_number: str = ""
 ) -> Problem:
     """Fixed at the root: needs a recorded root cause. ``change_number`` names the change
-    that fixed it (``CHG-2026-000001``), kept as text until the changes app exists."""
+    that fixed it (``CHG-2026-000001``): it must exist and be visible to the actor; the
+    problem keeps the number and a link to the change."""
     _require_writer(actor)
     resolution = _clean_text(resolution, label=_("Resolution"))
     change_number = _clean_text(change_number, label=_("Change"), limit=24).upper()
@@ -500,6 +501,13 @@ def resolve_problem(
         raise ActionError(
             _("%(value)s is not a change number (like CHG-2026-000001).") % {"value": change_number}
         )
+    change = None
+    if change_number:
+        from erpcare.changes.models import Change
+
+        change = Change.objects.visible_to(actor).filter(number=change_number).first()
+        if change is None:
+            raise NotFound(_("Change %(number)s not found.") % {"number": change_number})
     problem = _lock(actor, problem)
     if not problem.root_cause:
         raise ActionError(
@@ -509,8 +517,9 @@ def resolve_problem(
     _move(problem, ProblemStatus.RESOLVED)
     problem.resolution = resolution
     problem.resolving_change = change_number
+    problem.change = change
     problem.resolved_at = clock.now()
-    _touch(problem, "status", "resolution", "resolving_change", "resolved_at")
+    _touch(problem, "status", "resolution", "resolving_change", "change", "resolved_at")
     _audit(actor, "problem.resolved", problem, old=old, change=change_number or None)
     return problem
 

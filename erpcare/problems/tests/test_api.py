@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from erpcare.problems.models import Problem
-from erpcare.problems.tests.helpers import FULL_REVIEW, db_state, incident, resolve
+from erpcare.problems.tests.helpers import FULL_REVIEW, change, db_state, incident, resolve
 
 pytestmark = [
     pytest.mark.django_db,
@@ -62,12 +62,11 @@ def test_a_problem_from_creation_to_knowledge(cast):
     response = post(eric, f"{P}/{number}/transitions", {"to": "known_error"})
     assert response.status_code == 400
     assert response.json()["detail"] == "Workaround is required."
-    response = post(
-        eric, f"{P}/{number}/transitions", {"to": "resolved", "change": "CHG-2026-000003"}
-    )
+    fix = change(cast)
+    response = post(eric, f"{P}/{number}/transitions", {"to": "resolved", "change": fix.number})
     assert (response.json()["status"], response.json()["resolving_change"]) == (
         "resolved",
-        "CHG-2026-000003",
+        fix.number,
     )
     assert post(eric, f"{P}/{number}/publish").status_code == 400  # no fix, no workaround
     post(eric, f"{P}/{number}/transitions", {"to": "investigating", "note": "Reopened"})

@@ -9,7 +9,7 @@ from erpcare.core.errors import ActionError, Conflict
 from erpcare.kb import services as kb
 from erpcare.kb.models import ArticleTicketLink
 from erpcare.problems import services
-from erpcare.problems.tests.helpers import audit_actions, incident, refused
+from erpcare.problems.tests.helpers import audit_actions, change, incident, refused
 
 
 @pytest.fixture
@@ -41,9 +41,8 @@ def test_the_analysis_becomes_a_draft_case_linked_to_the_incidents(cast, analyse
         cast.eric, analysed, root_cause="升级脚本删除了 order_id 索引。", fishbone=["code"]
     )
     services.mark_known_error(cast.eric, analysed, workaround="每次保存不超过 50 行。")
-    services.resolve_problem(
-        cast.eric, analysed, resolution="重建索引。", change_number="CHG-2026-000007"
-    )
+    fix = change(cast)
+    services.resolve_problem(cast.eric, analysed, resolution="重建索引。", change_number=fix.number)
     article = services.publish_to_kb(cast.eric, analysed)
     analysed.refresh_from_db()
     assert analysed.article == article
@@ -60,7 +59,7 @@ def test_the_analysis_becomes_a_draft_case_linked_to_the_incidents(cast, analyse
     assert "Code" in article.cause
     assert "重建索引。" in article.resolution
     assert "每次保存不超过 50 行。" in article.resolution
-    assert "CHG-2026-000007" in article.resolution
+    assert fix.number in article.resolution
     assert article.versions.get().note == f"Created from {analysed.number}"
     links = ArticleTicketLink.objects.filter(article=article)
     assert sorted(link.ticket.number for link in links) == sorted(numbers)

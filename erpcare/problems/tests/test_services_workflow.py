@@ -11,7 +11,7 @@ from erpcare.core import clock
 from erpcare.core.errors import ActionError, Conflict, NotAllowed, NotFound
 from erpcare.problems import services
 from erpcare.problems.models import Problem, ProblemIncident
-from erpcare.problems.tests.helpers import audit_actions, incident, refused
+from erpcare.problems.tests.helpers import audit_actions, change, incident, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -154,10 +154,14 @@ def test_rca_known_error_actions_resolve_close(cast, problem):
         cast.eric, problem, root_cause="The upgrade script dropped the order_id index."
     )
     assert problem.status == "known_error"  # recording keeps the state
+    fix = change(cast)
+    with refused(NotFound, "Change CHG-2026-999999 not found"):
+        services.resolve_problem(cast.eric, problem, change_number="CHG-2026-999999")
     problem = services.resolve_problem(
-        cast.eric, problem, resolution="Index recreated.", change_number="chg-2026-000001"
+        cast.eric, problem, resolution="Index recreated.", change_number=fix.number.lower()
     )
-    assert (problem.status, problem.resolving_change) == ("resolved", "CHG-2026-000001")
+    assert (problem.status, problem.resolving_change) == ("resolved", fix.number)
+    assert problem.change == fix
     assert problem.resolved_at is not None
     with refused(Conflict, "is resolved; reopen the investigation"):
         services.record_rca(cast.eric, problem, root_cause="other")
