@@ -599,9 +599,15 @@ def nps(scope: Scope) -> Any:
     return nps_summary(scope.start, scope.end, organization_ids=scope.organization_ids)
 
 
-def change_success_rate(scope: Scope) -> NotAvailable:
-    """Changes completed without rollback or failure, of all changes completed."""
-    return NotAvailable(_("Change management is not built yet."))
+def change_success_rate(scope: Scope) -> Ratio | NotAvailable:
+    """Changes whose work ended in the period completed (not rolled back, not failed), of
+    all changes that ended in it (from the changes' timeline)."""
+    if _not_installed("erpcare.changes"):
+        return NotAvailable(_("Change management is not installed."))
+    from erpcare.changes.services.stats import outcomes
+
+    ended = outcomes(scope.start, scope.end, organization_ids=scope.organization_ids)
+    return Ratio(ended.completed, ended.total)
 
 
 # --------------------------------------------------------------------------- the glossary
