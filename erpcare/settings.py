@@ -206,6 +206,9 @@ ERPCARE_REOPEN_WINDOW_DAYS = env_int("ERPCARE_REOPEN_WINDOW_DAYS", 14, minimum=0
 # Survey links (CSAT, NPS) work this many days after the invitation.
 ERPCARE_SURVEY_LINK_DAYS = env_int("ERPCARE_SURVEY_LINK_DAYS", 14, minimum=1)
 ERPCARE_AUTO_CLOSE_DAYS = env_int("ERPCARE_AUTO_CLOSE_DAYS", 7, minimum=1)
+# Incidents of these priorities need a completed post-incident review before they close
+# ("0,1" = P0 and P1; "" = never). Checked by erpcare.problems.services.reviews.
+ERPCARE_PIR_REQUIRED_PRIORITIES = env_str("ERPCARE_PIR_REQUIRED_PRIORITIES", "0,1")
 ERPCARE_API_TOKEN_DAYS = env_int("ERPCARE_API_TOKEN_DAYS", 365, minimum=1)
 # How long a web process may trust a bearer token it has checked (0: check every request).
 ERPCARE_API_AUTH_CACHE_SECONDS = env_int("ERPCARE_API_AUTH_CACHE_SECONDS", 10, minimum=0)
