@@ -83,6 +83,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from erpcare.accounts.api import router as accounts_router
     from erpcare.backups.api import router as backups_router
+    from erpcare.changes.api import router as changes_router
     from erpcare.channels.api import router as channels_router
     from erpcare.customers.api import router as customers_router
     from erpcare.inspections.api import router as inspections_router
@@ -104,6 +105,7 @@ def _register_routers() -> None:
     api.add_router("/inspections", inspections_router)
     api.add_router("/backups", backups_router)
     api.add_router("/surveys", surveys_router)
+    api.add_router("/changes", changes_router)
 
 
 _register_routers()

@@ -1,4 +1,4 @@
-"""Changes over the API (to be mounted at ``/api/v1/changes``): list with filters, detail
+"""Changes over the API (mounted at ``/api/v1/changes``): list with filters, detail
 with approvals and timeline, create, update, risk assessment, transitions, reschedule,
 approvals, the calendar and an ERP instance's patch history.
 
@@ -43,12 +43,12 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-class WarningOut(Schema):
+class ChangeWarningOut(Schema):
     kind: str
     text: str
 
 
-class ApprovalOut(Schema):
+class ChangeApprovalOut(Schema):
     approver: str
     decision: str
     comment: str
@@ -57,7 +57,7 @@ class ApprovalOut(Schema):
     round: int
 
 
-class EventOut(Schema):
+class ChangeEventOut(Schema):
     at: datetime
     actor: str | None
     kind: str
@@ -66,7 +66,7 @@ class EventOut(Schema):
     note: str
 
 
-class InstanceOut(Schema):
+class ChangeInstanceOut(Schema):
     id: int
     name: str
     customer: str
@@ -85,12 +85,12 @@ class ChangeOut(Schema):
     planned_start: datetime | None
     planned_end: datetime | None
     expected_downtime_minutes: int
-    instances: list[InstanceOut]
+    instances: list[ChangeInstanceOut]
     customers: list[str]
     modules: list[str]
     requester: str
     owner: str | None
-    warnings: list[WarningOut]
+    warnings: list[ChangeWarningOut]
     approvals_needed: int
     approvals_given: int
     created_at: datetime
@@ -111,8 +111,8 @@ class ChangeDetailOut(ChangeOut):
     outcome: str
     lessons: str
     reviewed_at: datetime | None
-    approvals: list[ApprovalOut]
-    events: list[EventOut]
+    approvals: list[ChangeApprovalOut]
+    events: list[ChangeEventOut]
 
 
 class ChangePageOut(Schema):
@@ -156,11 +156,11 @@ class ChangePatch(StrictIn):
     owner: int | None = None
 
 
-class AssessmentIn(StrictIn):
+class ChangeAssessmentIn(StrictIn):
     answers: dict[str, str]
 
 
-class TransitionIn(StrictIn):
+class ChangeTransitionIn(StrictIn):
     action: Literal[
         "submit",
         "request_approval",
@@ -181,17 +181,17 @@ class TransitionIn(StrictIn):
     kb_article_ids: list[int] = []
 
 
-class RescheduleIn(StrictIn):
+class ChangeRescheduleIn(StrictIn):
     planned_start: datetime
     planned_end: datetime
 
 
-class ApprovalIn(StrictIn):
+class ChangeApprovalIn(StrictIn):
     decision: Literal["approve", "reject"]
     comment: str = ""
 
 
-class FreezeOut(Schema):
+class FreezePeriodOut(Schema):
     id: int
     name: str
     customer: str | None
@@ -202,14 +202,14 @@ class FreezeOut(Schema):
     reason: str
 
 
-class CalendarOut(Schema):
+class ChangeCalendarOut(Schema):
     start: datetime
     end: datetime
     changes: list[ChangeOut]
-    freeze_periods: list[FreezeOut]
+    freeze_periods: list[FreezePeriodOut]
 
 
-class PatchOut(Schema):
+class PatchRecordOut(Schema):
     id: int
     version_before: str
     version_after: str
@@ -389,7 +389,7 @@ def list_changes(
 
 @router.get(
     "/calendar",
-    response={200: CalendarOut, **ERRORS},
+    response={200: ChangeCalendarOut, **ERRORS},
     summary="The change calendar",
     description="Changes (not cancelled) and active freeze periods overlapping the local "
     "days `first`–`last` (inclusive, at most 366, in the service's time zone), for one "
@@ -422,7 +422,7 @@ def get_calendar(
 
 @router.get(
     "/instances/{instance_id}/patches",
-    response={200: list[PatchOut], **ERRORS},
+    response={200: list[PatchRecordOut], **ERRORS},
     summary="An ERP instance's version and patch history",
     description="Newest first: version before and after, the patch, when, the change that "
     "applied it and the linked upgrade notes (knowledge article numbers). " + RULE,
@@ -498,7 +498,7 @@ def update(request: HttpRequest, ref: str, body: ChangePatch) -> object:
     description="`answers` maps every question code to an answer code; the likelihood × "
     "impact matrix gives the risk. " + RULE,
 )
-def assess(request: HttpRequest, ref: str, body: AssessmentIn) -> object:
+def assess(request: HttpRequest, ref: str, body: ChangeAssessmentIn) -> object:
     user = _user(request)
     change = workflow.get_change_for(user, ref)
     workflow.assess_change(user, change, body.answers)
@@ -515,7 +515,7 @@ def assess(request: HttpRequest, ref: str, body: AssessmentIn) -> object:
     "(`reason`), review (`outcome`, `lessons`; an emergency needs its retrospective "
     "approval). " + RULE,
 )
-def transition(request: HttpRequest, ref: str, body: TransitionIn) -> object:
+def transition(request: HttpRequest, ref: str, body: ChangeTransitionIn) -> object:
     user = _user(request)
     change = workflow.get_change_for(user, ref)
     action = body.action
@@ -549,7 +549,7 @@ def transition(request: HttpRequest, ref: str, body: TransitionIn) -> object:
     summary="Move a scheduled change's window",
     description="Conflicts are checked again and the maintenance windows move. " + RULE,
 )
-def reschedule(request: HttpRequest, ref: str, body: RescheduleIn) -> object:
+def reschedule(request: HttpRequest, ref: str, body: ChangeRescheduleIn) -> object:
     user = _user(request)
     change = workflow.get_change_for(user, ref)
     workflow.reschedule_change(
@@ -567,7 +567,7 @@ def reschedule(request: HttpRequest, ref: str, body: RescheduleIn) -> object:
     "Nobody decides on their own change. A rejection (with `comment` as the reason) sends "
     "the change back to draft. An emergency that started is approved retrospectively. " + RULE,
 )
-def decide(request: HttpRequest, ref: str, body: ApprovalIn) -> object:
+def decide(request: HttpRequest, ref: str, body: ChangeApprovalIn) -> object:
     user = _user(request)
     change = workflow.get_change_for(user, ref)
     if body.decision == "approve":

@@ -19,7 +19,6 @@ from erpcare.core import clock
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.usefixtures("_frozen"),
-    pytest.mark.urls("erpcare.changes.tests.api_urls"),
 ]
 
 BASE = "/api/v1/changes"

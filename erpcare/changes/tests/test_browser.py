@@ -20,7 +20,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("erpcare.changes.tests.desk_urls"),
 ]
 
 if not os.path.exists(CHROMIUM):

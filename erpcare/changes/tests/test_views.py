@@ -15,7 +15,7 @@ from erpcare.changes.tests.test_workflow import new_change
 from erpcare.conftest import Cast
 from erpcare.core import clock
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("erpcare.changes.tests.desk_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def client(user: Any) -> Client:

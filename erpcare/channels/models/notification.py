@@ -15,6 +15,7 @@ class Notification(models.Model):
         SLA_ESCALATION = "sla_escalation", _("SLA escalation")
         TICKET = "ticket", _("Ticket update")
         DIGEST = "digest", _("Digest")
+        CHANGE = "change", _("Change")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
