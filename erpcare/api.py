@@ -89,6 +89,7 @@ def _register_routers() -> None:
     from erpcare.inspections.api import router as inspections_router
     from erpcare.kb.api import router as kb_router
     from erpcare.monitoring.api import router as monitoring_router
+    from erpcare.problems.api import router as problems_router
     from erpcare.search.api import router as search_router
     from erpcare.sla.api import router as sla_router
     from erpcare.surveys.api import router as surveys_router
@@ -106,6 +107,7 @@ def _register_routers() -> None:
     api.add_router("/backups", backups_router)
     api.add_router("/surveys", surveys_router)
     api.add_router("/changes", changes_router)
+    api.add_router("/problems", problems_router)
 
 
 _register_routers()

@@ -20,6 +20,7 @@ urlpatterns = [
     path("desk/surveys/", include("erpcare.surveys.urls_desk")),
     path("desk/dashboards/", include("erpcare.reports.urls_dashboards")),
     path("desk/changes/", include("erpcare.changes.urls")),
+    path("desk/problems/", include("erpcare.problems.urls")),
     path("portal/dashboard/", include("erpcare.reports.urls_portal_dashboard")),
     path("desk/reports/", include("erpcare.reports.urls_monthly")),
     path("portal/reports/", include("erpcare.reports.urls_monthly_portal")),

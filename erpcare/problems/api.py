@@ -1,4 +1,4 @@
-"""Problem management API (meant for ``/api/v1/problems``): thin endpoints over
+"""Problem management API (mounted at ``/api/v1/problems``): thin endpoints over
 ``erpcare.problems.services``. Support staff write; auditors read; customers get 404."""
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ from erpcare.tickets.schemas import StrictIn
 from erpcare.tickets.services import get_ticket_for
 
 router = Router(tags=["problems"])
+
+RULE = (
+    "Support staff read and write, auditors read; customers see no problems (404). "
+    "Errors name the rule that refused the action."
+)
+REVIEW_RULE = (
+    "Support staff read and write, auditors read; customers see no reviews (reading: 404, "
+    "writing: 403). Errors name the rule that refused the action."
+)
 
 Text = Annotated[str, Field(max_length=20_000)]
 
@@ -67,13 +76,13 @@ def _tickets(request: HttpRequest, refs: list[str]) -> list[Ticket]:
 # ---------------------------------------------------------------------------
 
 
-class PersonOut(Schema):
+class ProblemPersonOut(Schema):
     id: int
     email: str
     name: str = Field(alias="display_name")
 
 
-class IncidentOut(Schema):
+class ProblemIncidentOut(Schema):
     number: str
     title: str
     priority: int
@@ -86,21 +95,21 @@ class IncidentOut(Schema):
         return obj.organization.code
 
 
-class ActionOut(Schema):
+class ProblemActionOut(Schema):
     id: int
     kind: str
     description: str
-    owner: PersonOut
+    owner: ProblemPersonOut
     due_on: date | None
     done_at: datetime | None
 
 
-class WhyIn(StrictIn):
+class ProblemWhyIn(StrictIn):
     question: Annotated[str, Field(min_length=1, max_length=1000)]
     answer: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class WhyOut(Schema):
+class ProblemWhyOut(Schema):
     question: str
     answer: str
 
@@ -112,7 +121,7 @@ class ProblemSummaryOut(Schema):
     module: str
     status: str
     known_error: bool
-    owner: PersonOut | None
+    owner: ProblemPersonOut | None
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
@@ -121,7 +130,7 @@ class ProblemSummaryOut(Schema):
 class ProblemOut(ProblemSummaryOut):
     description: str
     workaround: str
-    five_whys: list[WhyOut]
+    five_whys: list[ProblemWhyOut]
     fishbone: list[str]
     root_cause: str
     resolution: str
@@ -129,8 +138,8 @@ class ProblemOut(ProblemSummaryOut):
     closed_at: datetime | None
     article: str | None
     customers: list[str]
-    incidents: list[IncidentOut]
-    actions: list[ActionOut]
+    incidents: list[ProblemIncidentOut]
+    actions: list[ProblemActionOut]
 
 
 class ProblemPageOut(Schema):
@@ -155,26 +164,26 @@ class ProblemUpdateIn(StrictIn):
     owner: str | None = None
 
 
-class IncidentsIn(StrictIn):
+class ProblemIncidentsIn(StrictIn):
     tickets: list[str] = Field(min_length=1, max_length=200, description="Numbers or ids")
 
 
-class RcaIn(StrictIn):
-    five_whys: list[WhyIn] | None = Field(None, max_length=10)
+class ProblemRcaIn(StrictIn):
+    five_whys: list[ProblemWhyIn] | None = Field(None, max_length=10)
     fishbone: list[str] | None = Field(
         None, description="people, process, data, code, configuration, infrastructure, vendor"
     )
     root_cause: Text | None = None
 
 
-class ActionIn(StrictIn):
+class ProblemActionIn(StrictIn):
     kind: str = Field(description="corrective or preventive")
     description: Annotated[str, Field(min_length=1, max_length=4000)]
     owner: str = Field(description="E-mail of a support staff member")
     due_on: date | None = None
 
 
-class TransitionIn(StrictIn):
+class ProblemTransitionIn(StrictIn):
     to: str = Field(description="investigating, known_error, resolved, closed")
     workaround: Text = Field("", description="Required for known_error")
     resolution: Text = ""
@@ -182,25 +191,25 @@ class TransitionIn(StrictIn):
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
-class ArticleRefOut(Schema):
+class ProblemArticleRefOut(Schema):
     number: str
     status: str
 
 
-class ClusterOut(Schema):
+class ProblemClusterOut(Schema):
     module: str
     size: int
     suggested_title: str
     terms: list[str]
-    tickets: list[IncidentOut]
+    tickets: list[ProblemIncidentOut]
 
 
-class CandidatesQuery(Schema):
+class ProblemCandidatesQuery(Schema):
     days: int = Field(30, ge=1, le=366)
     min_incidents: int = Field(3, ge=2, le=1000)
 
 
-class ReviewIn(StrictIn):
+class ProblemReviewIn(StrictIn):
     timeline: Text | None = None
     impact: Text | None = None
     detection: Text | None = None
@@ -210,7 +219,7 @@ class ReviewIn(StrictIn):
     actions: Text | None = None
 
 
-class ReviewOut(Schema):
+class ProblemReviewOut(Schema):
     ticket: str
     required: bool
     timeline: str = ""
@@ -220,11 +229,11 @@ class ReviewOut(Schema):
     root_cause: str = ""
     went_well: str = ""
     actions: str = ""
-    author: PersonOut | None = None
+    author: ProblemPersonOut | None = None
     completed_at: datetime | None = None
 
 
-class ListQuery(Schema):
+class ProblemListQuery(Schema):
     status: str | None = Field(None, description="new, investigating, known_error, ...")
     module: str | None = None
     open: bool | None = Field(None, description="true: new, investigating, known error")
@@ -235,13 +244,6 @@ class ListQuery(Schema):
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-DETAIL_FIELDS = (
-    "id", "number", "title", "module", "status", "known_error", "owner", "created_at",
-    "updated_at", "resolved_at", "description", "workaround", "five_whys", "fishbone",
-    "root_cause", "resolution", "resolving_change", "closed_at",
-)  # fmt: skip
 
 
 DETAIL_FIELDS = (
@@ -280,10 +282,14 @@ def _review(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-@router.get("/candidates", response={200: list[ClusterOut], **ERRORS})
-def candidates(request: HttpRequest, query: Query[CandidatesQuery]) -> Any:
-    """Recurring incidents: clusters of similar incident titles in one module, not yet
-    linked to a problem (of the tickets the caller may see)."""
+@router.get(
+    "/candidates",
+    response={200: list[ProblemClusterOut], **ERRORS},
+    summary="Recurring incidents",
+    description="Clusters of similar incident titles in one module, not yet linked to a "
+    "problem, of the tickets the caller may see in the last `days`. " + RULE,
+)
+def candidates(request: HttpRequest, query: Query[ProblemCandidatesQuery]) -> Any:
     user = _reader(request)
     clusters = services.candidates(days=query.days, min_incidents=query.min_incidents, user=user)
     return [
@@ -298,29 +304,50 @@ def candidates(request: HttpRequest, query: Query[CandidatesQuery]) -> Any:
     ]
 
 
-@router.get("/reviews/{ticket_ref}", response={200: ReviewOut, **ERRORS})
+@router.get(
+    "/reviews/{ticket_ref}",
+    response={200: ProblemReviewOut, **ERRORS},
+    summary="An incident's post-incident review",
+    description="Empty when none was written; `required` says whether closing the incident "
+    "needs a completed review. " + REVIEW_RULE,
+)
 def get_review(request: HttpRequest, ticket_ref: str) -> Any:
-    """The post-incident review of an incident (empty when none was written)."""
     _reader(request)
     return _review(request, get_ticket_for(_user(request), ticket_ref))
 
 
-@router.put("/reviews/{ticket_ref}", response={200: ReviewOut, **ERRORS})
-def save_review(request: HttpRequest, ticket_ref: str, body: ReviewIn) -> Any:
+@router.put(
+    "/reviews/{ticket_ref}",
+    response={200: ProblemReviewOut, **ERRORS},
+    summary="Write an incident's post-incident review",
+    description="Fields left out keep their value. " + REVIEW_RULE,
+)
+def save_review(request: HttpRequest, ticket_ref: str, body: ProblemReviewIn) -> Any:
     ticket = get_ticket_for(_user(request), ticket_ref)
     services.save_review(_user(request), ticket, **body.model_dump(exclude_none=True))
     return _review(request, ticket)
 
 
-@router.post("/reviews/{ticket_ref}/complete", response={200: ReviewOut, **ERRORS})
+@router.post(
+    "/reviews/{ticket_ref}/complete",
+    response={200: ProblemReviewOut, **ERRORS},
+    summary="Complete an incident's post-incident review",
+    description="Every section must be written. " + REVIEW_RULE,
+)
 def complete_review(request: HttpRequest, ticket_ref: str) -> Any:
     ticket = get_ticket_for(_user(request), ticket_ref)
     services.complete_review(_user(request), ticket)
     return _review(request, ticket)
 
 
-@router.get("", response={200: ProblemPageOut, **ERRORS})
-def list_problems(request: HttpRequest, query: Query[ListQuery]) -> Any:
+@router.get(
+    "",
+    response={200: ProblemPageOut, **ERRORS},
+    summary="List problems",
+    description="Newest first, filtered by `status`, `module` (ERP module code) and `open`. "
+    + RULE,
+)
+def list_problems(request: HttpRequest, query: Query[ProblemListQuery]) -> Any:
     user = _reader(request)
     queryset = services.visible_problems(user).select_related("owner")
     if query.status is not None:
@@ -347,7 +374,13 @@ def list_problems(request: HttpRequest, query: Query[ListQuery]) -> Any:
     return page_of(queryset.order_by("-id"), query.page, query.page_size)
 
 
-@router.post("", response={201: ProblemOut, **ERRORS})
+@router.post(
+    "",
+    response={201: ProblemOut, **ERRORS},
+    summary="Create a problem",
+    description="Optionally with an owner (support staff e-mail) and the incidents it "
+    "explains. " + RULE,
+)
 def create_problem(request: HttpRequest, body: ProblemIn) -> Any:
     problem = services.create_problem(
         _user(request),
@@ -360,12 +393,22 @@ def create_problem(request: HttpRequest, body: ProblemIn) -> Any:
     return HttpStatus(201, _detail(request, problem))
 
 
-@router.get("/{ref}", response={200: ProblemOut, **ERRORS})
+@router.get(
+    "/{ref}",
+    response={200: ProblemOut, **ERRORS},
+    summary="A problem",
+    description="With its analysis, incidents, customers and actions. " + RULE,
+)
 def get_problem(request: HttpRequest, ref: str) -> Any:
     return _detail(request, _problem(request, ref))
 
 
-@router.patch("/{ref}", response={200: ProblemOut, **ERRORS})
+@router.patch(
+    "/{ref}",
+    response={200: ProblemOut, **ERRORS},
+    summary="Update a problem",
+    description="Title, description, module or owner; fields left out keep their value. " + RULE,
+)
 def update_problem(request: HttpRequest, ref: str, body: ProblemUpdateIn) -> Any:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     if "owner" in changes:
@@ -374,22 +417,38 @@ def update_problem(request: HttpRequest, ref: str, body: ProblemUpdateIn) -> Any
     return _detail(request, problem)
 
 
-@router.post("/{ref}/incidents", response={200: ProblemOut, **ERRORS})
-def link_incidents(request: HttpRequest, ref: str, body: IncidentsIn) -> Any:
+@router.post(
+    "/{ref}/incidents",
+    response={200: ProblemOut, **ERRORS},
+    summary="Link incidents to a problem",
+    description="Tickets by number or id; only incidents. " + RULE,
+)
+def link_incidents(request: HttpRequest, ref: str, body: ProblemIncidentsIn) -> Any:
     problem = _problem(request, ref)
     services.link_incidents(_user(request), problem, _tickets(request, body.tickets))
     return _detail(request, problem)
 
 
-@router.delete("/{ref}/incidents/{ticket_ref}", response={200: ProblemOut, **ERRORS})
+@router.delete(
+    "/{ref}/incidents/{ticket_ref}",
+    response={200: ProblemOut, **ERRORS},
+    summary="Unlink an incident from a problem",
+    description=RULE,
+)
 def unlink_incident(request: HttpRequest, ref: str, ticket_ref: str) -> Any:
     problem = _problem(request, ref)
     services.unlink_incident(_user(request), problem, get_ticket_for(_user(request), ticket_ref))
     return _detail(request, problem)
 
 
-@router.post("/{ref}/rca", response={200: ProblemOut, **ERRORS})
-def record_rca(request: HttpRequest, ref: str, body: RcaIn) -> Any:
+@router.post(
+    "/{ref}/rca",
+    response={200: ProblemOut, **ERRORS},
+    summary="Record the root cause analysis",
+    description="Five whys, fishbone categories and the root cause; fields left out keep "
+    "their value. A new problem moves to investigating. " + RULE,
+)
+def record_rca(request: HttpRequest, ref: str, body: ProblemRcaIn) -> Any:
     problem = services.record_rca(
         _user(request),
         _problem(request, ref),
@@ -402,8 +461,13 @@ def record_rca(request: HttpRequest, ref: str, body: RcaIn) -> Any:
     return _detail(request, problem)
 
 
-@router.post("/{ref}/actions", response={201: ActionOut, **ERRORS})
-def add_action(request: HttpRequest, ref: str, body: ActionIn) -> Any:
+@router.post(
+    "/{ref}/actions",
+    response={201: ProblemActionOut, **ERRORS},
+    summary="Add a corrective or preventive action",
+    description="With an owner (support staff e-mail) and an optional due date. " + RULE,
+)
+def add_action(request: HttpRequest, ref: str, body: ProblemActionIn) -> Any:
     owner = _staff(body.owner)
     assert owner is not None
     action = services.add_action(
@@ -417,7 +481,12 @@ def add_action(request: HttpRequest, ref: str, body: ActionIn) -> Any:
     return HttpStatus(201, action)
 
 
-@router.post("/{ref}/actions/{action_id}/done", response={200: ActionOut, **ERRORS})
+@router.post(
+    "/{ref}/actions/{action_id}/done",
+    response={200: ProblemActionOut, **ERRORS},
+    summary="Mark an action done",
+    description=RULE,
+)
 def complete_action(request: HttpRequest, ref: str, action_id: int) -> Any:
     problem = _problem(request, ref)
     action = ProblemAction.objects.filter(problem=problem, pk=action_id).first()
@@ -426,10 +495,15 @@ def complete_action(request: HttpRequest, ref: str, action_id: int) -> Any:
     return services.complete_action(_user(request), action)
 
 
-@router.post("/{ref}/transitions", response={200: ProblemOut, **ERRORS})
-def transition(request: HttpRequest, ref: str, body: TransitionIn) -> Any:
-    """investigating (start or reopen the investigation), known_error (needs workaround),
-    resolved (needs a recorded root cause; change = CHG-…), closed (final)."""
+@router.post(
+    "/{ref}/transitions",
+    response={200: ProblemOut, **ERRORS},
+    summary="Move a problem through its workflow",
+    description="`to`: investigating (start or reopen the investigation), known_error (needs "
+    "`workaround`), resolved (needs a recorded root cause; `change` = CHG-…), closed "
+    "(final). " + RULE,
+)
+def transition(request: HttpRequest, ref: str, body: ProblemTransitionIn) -> Any:
     user = _user(request)
     problem = _problem(request, ref)
     if body.to == ProblemStatus.INVESTIGATING:
@@ -449,8 +523,13 @@ def transition(request: HttpRequest, ref: str, body: TransitionIn) -> Any:
     return _detail(request, problem)
 
 
-@router.post("/{ref}/publish", response={201: ArticleRefOut, **ERRORS})
+@router.post(
+    "/{ref}/publish",
+    response={201: ProblemArticleRefOut, **ERRORS},
+    summary="Publish the analysis to the knowledge base",
+    description="As a draft knowledge-base case linked to the incidents; needs a "
+    "workaround or a resolution. " + RULE,
+)
 def publish(request: HttpRequest, ref: str) -> Any:
-    """Publish the analysis as a draft knowledge-base case linked to the incidents."""
     article = services.publish_to_kb(_user(request), _problem(request, ref))
     return HttpStatus(201, {"number": article.number, "status": article.status})

@@ -11,7 +11,6 @@ from erpcare.problems.tests.helpers import FULL_REVIEW, change, db_state, incide
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.urls("erpcare.problems.tests.urls"),
 ]
 
 P = "/api/v1/problems"

@@ -19,7 +19,6 @@ PASSWORD = "correct horse 42"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("erpcare.problems.tests.urls"),
 ]
 
 if not os.path.exists(CHROMIUM):

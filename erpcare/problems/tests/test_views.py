@@ -12,7 +12,7 @@ from erpcare.problems import services
 from erpcare.problems.models import PostIncidentReview, Problem
 from erpcare.problems.tests.helpers import FULL_REVIEW, incident, resolve
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("erpcare.problems.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 D = "/desk/problems/"
 
@@ -114,3 +114,18 @@ def test_the_review_page_completes_a_review(cast):
     assert response.status_code == 302
     assert PostIncidentReview.objects.get().completed_at is not None
     assert signed_in(cast.alice).get(url).status_code == 404
+
+
+def test_the_desk_ticket_page_links_the_problem_and_the_review(cast):
+    major = incident(cast, "ERP down", priority=0)
+    minor = incident(cast)
+    problem = services.create_problem(cast.eric, title="采购订单保存超时", incidents=[minor])
+    page = signed_in(cast.audra).get(f"/desk/tickets/{major.number}/").content.decode()
+    assert f'href="/desk/problems/reviews/{major.number}" data-testid="ticket-review"' in page
+    assert 'data-testid="ticket-problem"' not in page
+    page = signed_in(cast.lina).get(f"/desk/tickets/{minor.number}/").content.decode()
+    assert f'href="/desk/problems/{problem.number}/" data-testid="ticket-problem"' in page
+    assert 'data-testid="ticket-review"' not in page
+    portal = signed_in(cast.alice).get(f"/portal/tickets/{major.number}/")
+    assert portal.status_code == 200
+    assert "/desk/problems/" not in portal.content.decode()

@@ -234,7 +234,8 @@ def test_response_matches_the_document(cast, world, spec, name):
 # Apps that check their own part of the document the same way (kb/tests/test_api_openapi.py,
 # search/tests/test_api.py, channels/tests/test_chat_intake.py,
 # monitoring/tests/test_ingest.py, inspections/tests/test_api.py, backups/tests/test_api.py,
-# surveys/tests/test_api_openapi.py, changes/tests/test_api_openapi.py).
+# surveys/tests/test_api_openapi.py, changes/tests/test_api_openapi.py,
+# problems/tests/test_api_openapi.py).
 OWN_DOCUMENT_TESTS = (
     "/api/v1/kb/",
     "/api/v1/search",
@@ -244,6 +245,7 @@ OWN_DOCUMENT_TESTS = (
     "/api/v1/backups/",
     "/api/v1/surveys/",
     "/api/v1/changes",
+    "/api/v1/problems",
 )
 
 

@@ -24,6 +24,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from erpcare.accounts.models import STAFF_ROLES, TeamMembership, User
 from erpcare.core.errors import ActionError
+from erpcare.problems.models import ProblemIncident
+from erpcare.problems.services import problems as problem_services
+from erpcare.problems.services.reviews import review_required
 from erpcare.tickets import services
 from erpcare.tickets.forms import (
     AssignForm,
@@ -240,6 +243,10 @@ def render_ticket(
         "can_resolve": Status.RESOLVED in TRANSITIONS.get(ticket.status, frozenset()),
         "error": error,
     }
+    if problem_services.can_read(user):
+        link = ProblemIncident.objects.filter(ticket=ticket).select_related("problem").first()
+        context["problem"] = link.problem if link else None
+        context["review_required"] = review_required(ticket)
     return render(request, "tickets/desk/ticket.html", context, status=status)
 
 
