@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,10 +21,25 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from erpcare.accounts.models import User
-from erpcare.changes.forms import AssessmentForm, ChangeForm
-from erpcare.changes.models import FINISHED_STATES, Change, ChangeState, ChangeType, FreezePeriod
-from erpcare.changes.services import workflow
+from erpcare.changes.forms import (
+    AssessmentForm,
+    ChangeEditForm,
+    ChangeForm,
+    FreezeForm,
+    RescheduleForm,
+    TemplateForm,
+)
+from erpcare.changes.models import (
+    FINISHED_STATES,
+    Change,
+    ChangeState,
+    ChangeTemplate,
+    ChangeType,
+    FreezePeriod,
+)
+from erpcare.changes.services import admin, workflow
 from erpcare.changes.services.calendar import calendar, day_range
+from erpcare.core import clock
 from erpcare.core.errors import ActionError, NotFound
 from erpcare.customers.models import ErpInstance, Organization
 from erpcare.customers.services import visible_organizations
@@ -116,7 +132,12 @@ ACTION_LABELS = {
 
 
 def _detail(
-    request: HttpRequest, change: Change, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    change: Change,
+    *,
+    error: str = "",
+    status: int = 200,
+    reschedule_form: RescheduleForm | None = None,
 ) -> HttpResponse:
     user = current_user(request)
     retrospective = change.started_at is not None and change.type == ChangeType.EMERGENCY
@@ -134,6 +155,16 @@ def _detail(
         and change.state in (ChangeState.DRAFT, ChangeState.ASSESSMENT),
         "error": error,
         "posted": request.POST if request.method == "POST" else {},
+        "can_edit": user.is_support_staff
+        and change.state in (ChangeState.DRAFT, ChangeState.ASSESSMENT),
+        "reschedule_form": (
+            reschedule_form
+            or RescheduleForm(
+                initial={"planned_start": change.planned_start, "planned_end": change.planned_end}
+            )
+        )
+        if user.is_support_staff and change.state == ChangeState.SCHEDULED
+        else None,
     }
     return render(request, "changes/detail.html", context, status=status)
 
@@ -331,3 +362,169 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         "filter_query": "&".join(f"{k}={v}" for k, v in query.items()),
     }
     return render(request, "changes/calendar.html", context, status=400 if errors else 200)
+
+
+def _visible_instances(user: User) -> Any:
+    return ErpInstance.objects.filter(organization__in=visible_organizations(user), is_active=True)
+
+
+@staff_view
+def change_edit(request: HttpRequest, ref: str) -> HttpResponse:
+    """Edit a change in draft or assessment through ``workflow.update_change``."""
+    user = current_user(request)
+    change = _change(request, ref)
+    editable = change.state in (ChangeState.DRAFT, ChangeState.ASSESSMENT)
+    initial = {name: getattr(change, name) for name in workflow.EDITABLE if name != "instances"}
+    initial["instances"] = list(change.erp_instances.values_list("pk", flat=True))
+    form = ChangeEditForm(request.POST or None, initial=initial, instances=_visible_instances(user))
+    error, status = "", 200
+    if not editable:
+        error = _("Only a change in draft or assessment can be edited.")
+    if request.method == "POST":
+        if not user.is_support_staff:
+            raise Http404
+        if not editable:
+            status = 409
+        elif form.is_valid():
+            data = dict(form.cleaned_data)
+            data["instances"] = list(data["instances"])
+            if data["expected_downtime_minutes"] is None:
+                data["expected_downtime_minutes"] = 0
+            try:
+                workflow.update_change(user, change, **data)
+            except ActionError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                messages.success(request, _("%(number)s: saved.") % {"number": change.number})
+                return redirect("changes:detail", ref=change.number)
+        else:
+            status = 400
+    context = {"form": form, "change": change, "error": error, "editable": editable}
+    return render(request, "changes/edit.html", context, status=status)
+
+
+@staff_view
+@require_POST
+def change_reschedule(request: HttpRequest, ref: str) -> HttpResponse:
+    """A scheduled change's new window; a blocking freeze or a bad window re-renders the
+    change page with the error, warnings (overlaps, warning freezes) show on the page."""
+    user = current_user(request)
+    change = _change(request, ref)
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, change, reschedule_form=form, status=400)
+    try:
+        workflow.reschedule_change(user, change, **form.cleaned_data)
+    except ActionError as exc:
+        return _detail(
+            request,
+            Change.objects.get(pk=change.pk),
+            reschedule_form=form,
+            error=exc.message,
+            status=exc.status_code,
+        )
+    messages.success(request, _("%(number)s: rescheduled.") % {"number": change.number})
+    return redirect("changes:detail", ref=change.number)
+
+
+def _is_keeper(user: User) -> bool:
+    return user.is_active and user.role_code in admin.KEEPERS
+
+
+@staff_view
+def freeze_list(request: HttpRequest) -> HttpResponse:
+    """Current and future freeze periods of the customers the viewer sees (and those of
+    every customer); managers and administrators add and end them."""
+    user = current_user(request)
+    visible = visible_organizations(user)
+    form = FreezeForm(
+        request.POST or None, organizations=visible, instances=_visible_instances(user)
+    )
+    error, status = "", 200
+    if request.method == "POST":
+        if not user.is_support_staff:
+            raise Http404
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                admin.create_freeze_period(
+                    user,
+                    name=data["name"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    policy=data["policy"],
+                    organization=data["organization"],
+                    instances=list(data["instances"]),
+                    reason=data["reason"],
+                )
+            except ActionError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                messages.success(request, _("Freeze period added."))
+                return redirect("changes:freezes")
+        else:
+            status = 400
+    return _freezes(request, form=form, error=error, status=status)
+
+
+def _freezes(request: HttpRequest, *, form: Any, error: str = "", status: int = 200) -> Any:
+    user = current_user(request)
+    visible = visible_organizations(user)
+    freezes = (
+        FreezePeriod.objects.filter(is_active=True, ends_at__gt=clock.now())
+        .filter(Q(organization__isnull=True) | Q(organization__in=visible))
+        .select_related("organization")
+        .prefetch_related("erp_instances")
+        .order_by("starts_at", "id")
+    )
+    context = {"freezes": freezes, "form": form, "error": error, "keeper": _is_keeper(user)}
+    return render(request, "changes/freezes.html", context, status=status)
+
+
+@staff_view
+@require_POST
+def freeze_end(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    visible = visible_organizations(user)
+    freeze = (
+        FreezePeriod.objects.filter(Q(organization__isnull=True) | Q(organization__in=visible))
+        .filter(pk=pk)
+        .first()
+    )
+    if freeze is None:
+        raise Http404
+    try:
+        admin.end_freeze_period(user, freeze)
+    except ActionError as exc:
+        form = FreezeForm(organizations=visible, instances=_visible_instances(user))
+        return _freezes(request, form=form, error=exc.message, status=exc.status_code)
+    messages.success(request, _("Freeze period “%(name)s” ended.") % {"name": freeze.name})
+    return redirect("changes:freezes")
+
+
+@staff_view
+def template_list(request: HttpRequest) -> HttpResponse:
+    """Standard change templates; managers and administrators add them."""
+    user = current_user(request)
+    form = TemplateForm(request.POST or None)
+    error, status = "", 200
+    if request.method == "POST":
+        if not user.is_support_staff:
+            raise Http404
+        if form.is_valid():
+            try:
+                admin.create_template(user, **form.cleaned_data)
+            except ActionError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                messages.success(request, _("Template added."))
+                return redirect("changes:templates")
+        else:
+            status = 400
+    context = {
+        "templates": ChangeTemplate.objects.order_by("-is_active", "name"),
+        "form": form,
+        "error": error,
+        "keeper": _is_keeper(user),
+    }
+    return render(request, "changes/templates.html", context, status=status)
