@@ -1,5 +1,6 @@
 """Change pages, to be included at ``desk/changes/``: the list, a new change, the calendar,
-a change with its workflow buttons and risk questionnaire."""
+freeze periods, standard change templates, a change with its workflow buttons, risk
+questionnaire, edit and reschedule forms."""
 
 from django.urls import URLPattern, URLResolver, path
 

@@ -1,6 +1,8 @@
 """Change pages under /desk/changes/: the list with filters, a
 change with its plans, approvals, warnings, timeline and workflow buttons, a new change,
-the risk questionnaire, and the calendar (month or week) with freeze periods. Staff and
+the risk questionnaire, the edit and reschedule forms, the calendar (month or week) with
+freeze periods, and the freeze period and standard change template pages (managers and
+administrators write, the services refuse others with 403). Staff and
 auditors see them (auditors without buttons); customers get 404 like every desk page. Each
 button posts to one URL and calls one workflow service; an ActionError re-renders the page
 with its message and status."""
