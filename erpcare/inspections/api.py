@@ -112,7 +112,7 @@ class FindingOut(Schema):
     started_at: datetime
 
 
-class ChangeOut(Schema):
+class CheckStatusChangeOut(Schema):
     check: str
     check_name: str
     previous_status: str
@@ -133,7 +133,7 @@ class ReportOut(Schema):
     checks: int
     layers: list[LayerOut]
     findings: list[FindingOut]
-    changes: list[ChangeOut]
+    changes: list[CheckStatusChangeOut]
     trend: list[TrendOut]
 
 
