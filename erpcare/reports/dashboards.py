@@ -21,7 +21,7 @@ from erpcare.accounts.models import User
 from erpcare.core import clock
 from erpcare.customers.models import ErpModule, Organization
 from erpcare.reports import kpis
-from erpcare.reports.periods import Period
+from erpcare.reports.periods import Period, zone
 from erpcare.reports.rollups import Filters, by_day, by_dimension, local_today, totals
 from erpcare.tickets.models import OPEN_STATUSES, PRIORITY_SHORT, SlaState, Status, Ticket
 
@@ -350,7 +350,7 @@ def agent_summary(user: User, *, now: datetime | None = None) -> dict[str, Any]:
     )
     today = local_today(now)
     since = today - timedelta(days=29)
-    scope = kpis.Scope(period=Period(since, today, Period.month(2000, 1).time_zone), now=now)
+    scope = kpis.Scope(period=Period(since, today, zone().key), now=now)
     resolved = scope.resolved().filter(assignee=user)
     statuses = dict(Status.choices)
     return {
@@ -375,7 +375,7 @@ def customer_summary(organization: Organization, *, now: datetime | None = None)
     only = frozenset({organization.pk})
     t = totals(Filters(first, today, organization_ids=only))
     scope = kpis.Scope(
-        period=Period(first, today, Period.month(2000, 1).time_zone),
+        period=Period(first, today, zone().key),
         organization_ids=only,
         now=now,
     )

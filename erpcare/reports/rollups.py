@@ -24,6 +24,7 @@ from erpcare.core import clock
 from erpcare.reports.kpis import Scope, escalated
 from erpcare.reports.models import DailyRollup
 from erpcare.reports.periods import Period
+from erpcare.reports.periods import zone as service_zone
 from erpcare.tickets.models import OPEN_STATUSES, TicketEvent
 
 Key = tuple[int, int | None, str, int]  # organization, team, module, priority
@@ -76,7 +77,7 @@ def compute_range(
     """The rollup rows of the local days ``first``..``last``, as {(day, dimensions):
     {measure: value}}: one GROUP BY per measure over the whole range, whatever its length."""
     now = now or clock.now()
-    scope = Scope(period=Period(first, last, time_zone or _zone()), now=now)
+    scope = Scope(period=Period(first, last, time_zone or service_zone().key), now=now)
     zone = scope.period.tz
     rows: Rows = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
 
@@ -189,12 +190,6 @@ def compute_day(
     return {key: values for (_day, key), values in computed.items()}
 
 
-def _zone() -> str:
-    from django.conf import settings
-
-    return str(settings.TIME_ZONE)
-
-
 def _write(first: date, last: date, computed: Rows, now: datetime) -> int:
     with transaction.atomic():
         DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
@@ -223,7 +218,7 @@ def roll_up_day(day: date, *, now: datetime | None = None) -> int:
 
 
 def local_today(now: datetime | None = None) -> date:
-    return (now or clock.now()).astimezone(Period.month(2000, 1).tz).date()
+    return (now or clock.now()).astimezone(service_zone()).date()
 
 
 def roll_up_recent(*, now: datetime | None = None) -> dict[str, int]:
